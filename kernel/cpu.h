@@ -1,0 +1,36 @@
+/*
+ * Description: per-hart state. Hardware hart ids (from the device tree, possibly
+ * sparse, boot hart chosen by lottery) map to dense logical CPU ids 0..ncpu-1; the
+ * boot hart is always CPU 0. tp holds the logical id for the life of the hart.
+ *  - mycpu(), cpuid(): this hart's struct cpu / logical id; call with interrupts
+ *    off (or accept that the answer may be stale once a thread can migrate)
+ *  - cpus_online(): how many harts are running the kernel
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/riscv/csr.h"
+
+#define CPU_LINE_MAX 256 /* console line buffer per hart (console.c) */
+
+struct thread;
+
+struct cpu {
+    uint64_t hartid;     /* hardware hart id */
+    int id;              /* logical id, index into cpus[] */
+    volatile int online; /* set by the hart itself once it runs in the kernel */
+    int noff;            /* depth of push_off() nesting */
+    int intena;          /* were interrupts on before the outermost push_off()? */
+    volatile uint64_t ticks; /* timer interrupts taken */
+    struct thread *thread;   /* running thread, or NULL (scheduler / boot code) */
+    char line[CPU_LINE_MAX]; /* this hart's unfinished console line */
+    int line_len;
+};
+
+extern struct cpu cpus[NCPU];
+extern int ncpu; /* harts the kernel brings online, <= NCPU */
+
+static inline int cpuid(void) { return (int)r_tp(); }
+static inline struct cpu *mycpu(void) { return &cpus[r_tp()]; }
+int cpus_online(void);

@@ -1,0 +1,114 @@
+/*
+ * Description: the boot sequence. kmain runs on the boot hart (chosen by OpenSBI's
+ * lottery, not necessarily hart 0); secondary_main runs on every other hart once
+ * kmain starts it with SBI HSM. This is the only file that knows every subsystem.
+ */
+#include "arch/riscv/csr.h"
+#include "arch/riscv/sbi.h"
+#include "arch/riscv/timer.h"
+#include "arch/riscv/trap.h"
+#include "drivers/uart.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/machine.h"
+#include "kernel/power.h"
+#include "kernel/xcall.h"
+#include "tests/ktest.h"
+
+#define HART_START_TIMEOUT_US 1000000
+
+extern char _secondary_start[];
+
+/* Every hart that is up runs this: traps, timer, then it is counted online. */
+static void hart_init(void)
+{
+    trap_init_hart();
+    timer_init_hart();
+    __atomic_store_n(&mycpu()->online, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Logical ids: the boot hart is CPU 0; the others follow in device tree order.
+ * Harts beyond NCPU stay stopped. Each started hart gets its logical id as the
+ * "opaque" argument of hart_start, which arrives in its a1 (entry.S).
+ */
+static void start_secondary_harts(uint64_t boot_hartid)
+{
+    ncpu = 1;
+    cpus[0].hartid = boot_hartid;
+    for (int i = 0; i < machine.nharts; i++) {
+        uint64_t hartid = machine.hartids[i];
+        if (hartid == boot_hartid)
+            continue;
+        if (ncpu == NCPU) {
+            kprintf("hartos: hart %lu left stopped: this kernel was built for NCPU=%d harts\n",
+                    hartid, NCPU);
+            continue;
+        }
+        int id = ncpu++;
+        cpus[id].hartid = hartid;
+        cpus[id].id = id;
+        struct sbiret r = sbi_hart_start(hartid, (uintptr_t)_secondary_start, id);
+        if (r.error != SBI_SUCCESS) {
+            kprintf("hartos: error: could not start hart %lu: %s\n", hartid, sbi_error_name(r.error));
+            ncpu--;
+        }
+    }
+    /* Wait for them to check in, but never forever. */
+    uint64_t deadline = timer_now_us() + HART_START_TIMEOUT_US;
+    while (cpus_online() < ncpu && timer_now_us() < deadline)
+        ;
+    for (int i = 1; i < ncpu; i++)
+        if (!cpus[i].online)
+            kprintf("hartos: error: hart %lu (cpu %d) did not come online\n", cpus[i].hartid, i);
+}
+
+void secondary_main(uint64_t hartid, uint64_t id)
+{
+    (void)hartid;
+    (void)id;
+    hart_init();
+    intr_on();
+    xcall_idle();
+}
+
+void kmain(uint64_t hartid, void *dtb)
+{
+    cpus[0].hartid = hartid; /* kprintf needs mycpu() to be valid */
+
+    /* 1. Read the device tree; the console is still SBI's. */
+    if (machine_init(dtb, hartid) != 0)
+        power_off(POWER_EXIT_PANIC);
+    /* 2. Console on the UART, power off through the test finisher. */
+    if (machine.uart.base) {
+        uart_init(machine.uart.base);
+        console_use_uart();
+    } else {
+        kprintf("hartos: no ns16550a UART in the device tree; staying on the SBI console\n");
+    }
+    if (machine.finisher.base)
+        power_init(machine.finisher.base);
+    else
+        kprintf("hartos: no sifive,test0 in the device tree: power off cannot report failure\n");
+    kprintf("\nhartos: booting on hart %lu, device tree at %p\n", hartid, dtb);
+    machine_print();
+    /* 3. Kernel command line. */
+    cmdline_parse(machine.bootargs);
+    /* 4. Traps and the timer on this hart. */
+    timer_init(machine.timebase_hz, machine.has_sstc);
+    hart_init();
+    intr_on();
+    /* 5. Every other hart. */
+    start_secondary_harts(hartid);
+
+    kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
+
+    size_t len;
+    const char *suites = cmdline_get("ktest", &len);
+    if (suites)
+        power_off(ktest_main(suites, len));
+
+    kprintf("hartos: ready. Nothing to do yet: quit QEMU with Ctrl-A then X.\n");
+    xcall_idle();
+}

@@ -1,0 +1,151 @@
+/*
+ * Description: spinlocks, interrupt-off nesting and lock statistics (see spinlock.h).
+ */
+#include "kernel/spinlock.h"
+
+#include "arch/riscv/csr.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/panic.h"
+
+/*
+ * The registry of all locks, for lockstat. Lock order: a lock's own spinlock_init()
+ * takes only registry_lock; lockstat_* hold registry_lock and read the counters of
+ * other locks without taking them (the numbers may be a moment old, never torn:
+ * 64-bit aligned loads are atomic on RV64). So registry_lock is a leaf: nothing is
+ * acquired while holding it, and it cannot take part in a deadlock.
+ */
+static struct spinlock registry_lock = {.name = "lockstat", .cpu = -1};
+static struct spinlock *registry;
+
+void spinlock_init(struct spinlock *lk, const char *name)
+{
+    lk->locked = 0;
+    lk->name = name;
+    lk->cpu = -1;
+    lk->pc = 0;
+    lk->acquires = 0;
+    lk->spins = 0;
+    acquire(&registry_lock);
+    lk->next_registered = registry;
+    registry = lk;
+    release(&registry_lock);
+}
+
+int holding(struct spinlock *lk) { return lk->locked && lk->cpu == cpuid(); }
+
+void acquire(struct spinlock *lk)
+{
+    push_off(); /* an interrupt handler on this hart must not try to take lk */
+    if (holding(lk))
+        panic("acquire: lock '%s' already held by this hart (cpu %d)", lk->name, cpuid());
+
+    /*
+     * amoswap.w.aq writes 1 and returns the old value in one atomic step; "aq"
+     * (acquire) keeps the critical section's loads and stores from moving above it.
+     * Each failed attempt is one spin.
+     */
+    uint64_t spins = 0;
+    while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+        spins++;
+        /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
+        while (lk->locked)
+            if (panic_in_progress())
+                panic_halt_this_hart();
+    }
+    lk->cpu = cpuid();
+    lk->pc = (uintptr_t)__builtin_return_address(0);
+    lk->acquires++;
+    lk->spins += spins;
+}
+
+void release(struct spinlock *lk)
+{
+    if (!holding(lk))
+        panic("release: lock '%s' not held by this hart (cpu %d, holder %d)", lk->name,
+              cpuid(), lk->cpu);
+    lk->cpu = -1;
+    lk->pc = 0;
+    /* Store-release: the critical section's writes are visible before the lock is free. */
+    __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+    pop_off();
+}
+
+void push_off(void)
+{
+    int old = intr_get();
+    intr_off();
+    struct cpu *c = mycpu();
+    if (c->noff == 0)
+        c->intena = old;
+    c->noff++;
+}
+
+void pop_off(void)
+{
+    struct cpu *c = mycpu();
+    if (intr_get())
+        panic("pop_off: interrupts are on (cpu %d)", c->id);
+    if (c->noff < 1)
+        panic("pop_off: not pushed (cpu %d)", c->id);
+    c->noff--;
+    if (c->noff == 0 && c->intena)
+        intr_on();
+}
+
+void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg)
+{
+    acquire(&registry_lock);
+    for (struct spinlock *lk = registry; lk; lk = lk->next_registered)
+        fn(lk, arg);
+    release(&registry_lock);
+}
+
+#define LOCKSTAT_MAX 128
+
+struct lock_list {
+    struct spinlock *locks[LOCKSTAT_MAX];
+    int n, dropped;
+};
+
+/* Inserts lk so that the list stays sorted by spins, most first. */
+static void collect_sorted(struct spinlock *lk, void *arg)
+{
+    struct lock_list *list = arg;
+    if (list->n == LOCKSTAT_MAX) {
+        list->dropped++;
+        return;
+    }
+    int i = list->n++;
+    for (; i > 0 && list->locks[i - 1]->spins < lk->spins; i--)
+        list->locks[i] = list->locks[i - 1];
+    list->locks[i] = lk;
+}
+
+void lockstat_print(void)
+{
+    static struct lock_list list; /* too big for a stack; callers are serialised below */
+    static struct spinlock print_lock = {.name = "lockstat.print", .cpu = -1};
+    acquire(&print_lock);
+    list.n = list.dropped = 0;
+    lockstat_foreach(collect_sorted, &list);
+    kprintf("%-20s %12s %12s\n", "lock", "acquires", "spins");
+    for (int i = 0; i < list.n; i++) {
+        struct spinlock *lk = list.locks[i];
+        if (lk->acquires)
+            kprintf("%-20s %12lu %12lu\n", lk->name, lk->acquires, lk->spins);
+    }
+    if (list.dropped)
+        kprintf("(%d more locks not shown)\n", list.dropped);
+    release(&print_lock);
+}
+
+static void reset_one(struct spinlock *lk, void *arg)
+{
+    (void)arg;
+    /* Racy with a concurrent acquire of lk by design: reset is for quiet moments. */
+    lk->acquires = 0;
+    lk->spins = 0;
+}
+
+void lockstat_reset(void) { lockstat_foreach(reset_one, 0); }

@@ -1,0 +1,40 @@
+/*
+ * Description: spinlocks with contention counters.
+ *  - spinlock_init(lk, name): every lock has a name and is registered for lockstat
+ *  - acquire / release: interrupts stay off on this hart while it holds any spinlock
+ *    (push_off/pop_off nest), so an interrupt handler on the same hart can never spin
+ *    on a lock its own hart holds
+ *  - holding: does this hart hold lk (call with interrupts off)
+ *  - lockstat_print / lockstat_reset: all registered locks sorted by spins
+ * Panics: acquiring a lock this hart already holds, releasing one it does not hold.
+ *
+ * What is counted: `acquires` is the number of successful acquires; `spins` is the
+ * number of failed test-and-set attempts before them (xv6's lock lab counts the same
+ * thing). Both are updated while the lock is held, so they need no atomics.
+ */
+#pragma once
+
+#include <stdint.h>
+
+struct spinlock {
+    volatile uint32_t locked;
+    const char *name;
+    int cpu;            /* logical id of the holder, -1 when free */
+    uintptr_t pc;       /* where the holder called acquire() (for debugging) */
+    uint64_t acquires;
+    uint64_t spins;
+    struct spinlock *next_registered; /* lockstat's list, under the registry lock */
+};
+
+void spinlock_init(struct spinlock *lk, const char *name);
+void acquire(struct spinlock *lk);
+void release(struct spinlock *lk);
+int holding(struct spinlock *lk);
+
+void push_off(void);
+void pop_off(void);
+
+void lockstat_print(void);
+void lockstat_reset(void);
+/* Visits every registered lock (under the registry lock); for tests and printers. */
+void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg);
