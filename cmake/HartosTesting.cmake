@@ -1,0 +1,96 @@
+# Description: the hartos tests, run by CTest (`ninja -C build test`, or `ctest` in build/).
+#
+#   hartos_add_ktest(SUITE <suites> SMP <n...> [MEM <size>] [TIMEOUT <s>] [DISK <img>]
+#                    [DISK_LEGACY] [APPEND <kernel args>] [EXPECT_PANIC <regex>]
+#                    [QEMU_EXTRA <args>] [NAME <name>])
+# registers one boot per hart count, named <suites>@smp<N> (or NAME, NAME@smp<N> when
+# several hart counts are given). Each boot runs tools/ktest_runner.py with
+# `ktest=<suites>` on the kernel command line and keeps its console in build/logs/<name>.log.
+# The registrations themselves live in tests/ktests.cmake.
+#
+# CMake's built-in `test` target does not build anything, so the first test, `build`,
+# builds hartos.elf, and every test that boots the kernel requires it (a CTest fixture):
+# `ninja test` and `ctest -R boot` both test the kernel as it is in the source tree.
+
+enable_testing()
+
+# Options the `test` target gives ctest: show the runner's report of a failing test, and
+# run as many boots in parallel as the machine has cores.
+cmake_host_system_information(RESULT hartos_ncores QUERY NUMBER_OF_LOGICAL_CORES)
+if(NOT hartos_ncores GREATER 0)
+  set(hartos_ncores 2)
+endif()
+set(CMAKE_CTEST_ARGUMENTS --output-on-failure -j${hartos_ncores})
+
+set(HARTOS_LOG_DIR ${CMAKE_BINARY_DIR}/logs)
+set(HARTOS_KTEST_TIMEOUT 60 CACHE STRING "default seconds before a test boot is killed")
+
+add_test(NAME build
+  COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target hartos.elf)
+set_tests_properties(build PROPERTIES FIXTURES_SETUP hartos_elf LABELS host)
+
+function(hartos_add_ktest)
+  cmake_parse_arguments(KT "DISK_LEGACY"
+    "SUITE;MEM;TIMEOUT;DISK;APPEND;EXPECT_PANIC;QEMU_EXTRA;NAME" "SMP" ${ARGN})
+  if(NOT KT_SUITE OR NOT KT_SMP)
+    message(FATAL_ERROR "hartos_add_ktest: SUITE and SMP are required")
+  endif()
+  if(KT_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "hartos_add_ktest(${KT_SUITE}): unknown arguments ${KT_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT KT_MEM)
+    set(KT_MEM 128M)
+  endif()
+  if(NOT KT_TIMEOUT)
+    set(KT_TIMEOUT ${HARTOS_KTEST_TIMEOUT})
+  endif()
+  list(LENGTH KT_SMP nsmp)
+
+  foreach(smp IN LISTS KT_SMP)
+    if(KT_NAME AND nsmp EQUAL 1)
+      set(name ${KT_NAME})
+    elseif(KT_NAME)
+      set(name ${KT_NAME}@smp${smp})
+    else()
+      set(name ${KT_SUITE}@smp${smp})
+    endif()
+    set(cmd ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/ktest_runner.py
+      --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
+      --smp ${smp} --mem ${KT_MEM} --timeout ${KT_TIMEOUT}
+      --append "ktest=${KT_SUITE} ${KT_APPEND}"
+      --log ${HARTOS_LOG_DIR}/${name}.log --name ${name})
+    if(KT_DISK)
+      list(APPEND cmd --disk ${KT_DISK})
+    endif()
+    if(KT_DISK_LEGACY)
+      list(APPEND cmd --disk-legacy)
+    endif()
+    if(KT_EXPECT_PANIC)
+      list(APPEND cmd --expect-panic ${KT_EXPECT_PANIC})
+    endif()
+    if(KT_QEMU_EXTRA)
+      list(APPEND cmd --extra-qemu ${KT_QEMU_EXTRA})
+    endif()
+    add_test(NAME ${name} COMMAND ${cmd})
+    # CTest's own timeout is a backstop: the runner stops QEMU first and says why.
+    math(EXPR ctest_timeout "${KT_TIMEOUT} + 30")
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED hartos_elf
+      TIMEOUT ${ctest_timeout} LABELS "ktest;${KT_SUITE}")
+  endforeach()
+endfunction()
+
+# Host-side tests that need no kernel: the runner's KTAP parser on fake consoles.
+add_test(NAME ktest_parser
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/test_ktest_runner.py)
+set_tests_properties(ktest_parser PROPERTIES LABELS host TIMEOUT 60)
+
+# gdb can attach, stop on the boot hart and on a secondary hart, and sees every hart.
+add_test(NAME gdb_attach
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/gdb_test.py
+    --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --gdb ${HARTOS_GDB}
+    --kernel $<TARGET_FILE:hartos.elf> --smp 4 --timeout 60
+    --log ${HARTOS_LOG_DIR}/gdb_attach.log)
+set_tests_properties(gdb_attach PROPERTIES FIXTURES_REQUIRED hartos_elf LABELS host
+  TIMEOUT 90)
+
+include(${CMAKE_SOURCE_DIR}/tests/ktests.cmake)
