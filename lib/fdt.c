@@ -155,12 +155,16 @@ const char *fdt_node_name(const struct fdt *fdt, int node)
     return (const char *)fdt->structs + node + 4;
 }
 
-/* Does a node name ("memory@80000000") match a path component ("memory")? */
+/* Does a node name ("memory@80000000") match a path component ("memory")? The
+ * component is comp[0..len): the rest of the path does not count. */
 static int name_matches(const char *name, const char *comp, size_t len)
 {
     if (strncmp(name, comp, len) != 0)
         return 0;
-    return name[len] == '\0' || (name[len] == '@' && !strchr(comp, '@'));
+    int comp_has_unit = 0;
+    for (size_t i = 0; i < len; i++)
+        comp_has_unit |= comp[i] == '@';
+    return name[len] == '\0' || (name[len] == '@' && !comp_has_unit);
 }
 
 int fdt_path(const struct fdt *fdt, const char *path)
@@ -199,9 +203,13 @@ const void *fdt_prop(const struct fdt *fdt, int node, const char *name, int *len
         int next = after_prop(fdt, off);
         if (next < 0)
             return NULL;
+        /* The name must end with its NUL inside the strings block: one cut off by the
+         * block's end is not a name, even if what is left is a prefix of `name`. */
         uint32_t nameoff = be32(fdt->structs + off + 8);
         if (nameoff < fdt->strings_size &&
-            strncmp(fdt->strings + nameoff, name, fdt->strings_size - nameoff) == 0) {
+            strnlen(fdt->strings + nameoff, fdt->strings_size - nameoff) <
+                fdt->strings_size - nameoff &&
+            strcmp(fdt->strings + nameoff, name) == 0) {
             if (len)
                 *len = (int)be32(fdt->structs + off + 4);
             return fdt->structs + off + 12;
@@ -250,7 +258,8 @@ int fdt_reg(const struct fdt *fdt, int node, int addr_cells, int size_cells, int
     int len;
     const uint8_t *reg = fdt_prop(fdt, node, "reg", &len);
     int entry = 4 * (addr_cells + size_cells);
-    if (!reg || addr_cells < 1 || addr_cells > 2 || size_cells > 2 || (index + 1) * entry > len)
+    if (!reg || addr_cells < 1 || addr_cells > 2 || size_cells < 0 || size_cells > 2 ||
+        index < 0 || (index + 1) * entry > len)
         return -1;
     reg += index * entry;
     *addr = fdt_cells(reg, addr_cells);
