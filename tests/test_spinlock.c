@@ -1,0 +1,317 @@
+/*
+ * Description: suite `spinlock`: mutual exclusion and the lock statistics the course
+ * measures with.
+ *  - a shared counter under one lock, incremented by every hart at once, comes out
+ *    exact; under contention (more than one hart) the lock's `spins` counter moves
+ *  - one lock per hart, each touched by its own hart only: `spins` stays exactly 0,
+ *    so a spin really means another hart held the lock
+ *  - `acquires` counts exactly; lockstat_reset zeroes both counters; lockstat_foreach
+ *    lists a lock once spinlock_init registered it
+ *  - push_off/pop_off nest and give back the interrupt state from before the first
+ *    push_off; acquire keeps interrupts off until release; holding() is per hart
+ * Every lock here is static: spinlock_init links it into lockstat's registry for good,
+ * so it must outlive the test, and it is initialised only once per boot (a second
+ * spinlock_init would link it into the registry twice).
+ */
+#include "arch/riscv/csr.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/spinlock.h"
+#include "kernel/thread.h"
+#include "lib/string.h"
+#include "tests/ktest.h"
+
+/* Initialises lk the first time only; see the file comment. */
+static void init_once(struct spinlock *lk, const char *name)
+{
+    if (!lk->name)
+        spinlock_init(lk, name);
+}
+
+/* --- One lock, every hart: the counter is exact and contention is counted. */
+
+#define INCREMENTS 20000 /* per hart and round */
+#define MAX_CONTENTION_ROUNDS 50
+
+static struct spinlock shared_lock;
+static uint64_t shared_counter;  /* protected by shared_lock */
+static int inside_shared;        /* harts inside the critical section; protected by shared_lock */
+static int overlaps;             /* times a hart found another one inside; atomic */
+static int interrupts_on_inside; /* times a holder saw interrupts enabled; atomic */
+
+static void increment_shared(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < INCREMENTS; i++) {
+        acquire(&shared_lock);
+        if (inside_shared++ != 0)
+            __atomic_fetch_add(&overlaps, 1, __ATOMIC_RELAXED);
+        if (intr_get())
+            __atomic_fetch_add(&interrupts_on_inside, 1, __ATOMIC_RELAXED);
+        /* A plain read-modify-write: without the lock, increments would get lost. */
+        shared_counter = shared_counter + 1;
+        inside_shared--;
+        release(&shared_lock);
+    }
+}
+
+KTEST(spinlock, shared_counter_exact_on_every_hart)
+{
+    init_once(&shared_lock, "test.shared");
+    shared_counter = 0;
+    overlaps = interrupts_on_inside = 0;
+    uint64_t acquires_before = shared_lock.acquires;
+    ktest_on_each_hart(increment_shared, 0);
+    KEXPECT_EQ(shared_counter, (uint64_t)ncpu * INCREMENTS);
+    KEXPECT_EQ(overlaps, 0);
+    KEXPECT_EQ(interrupts_on_inside, 0);
+    KEXPECT_EQ(shared_lock.acquires - acquires_before, (uint64_t)ncpu * INCREMENTS);
+    KEXPECT_EQ(shared_lock.locked, 0);
+    KEXPECT_EQ(shared_lock.cpu, -1);
+}
+
+KTEST(spinlock, contention_moves_spins)
+{
+    init_once(&shared_lock, "test.shared");
+    uint64_t spins_before = shared_lock.spins, acquires_before = shared_lock.acquires;
+    shared_counter = 0;
+    /* With one hart nobody else can hold the lock, so not a single spin may show. With
+     * several, one round nearly always collides, but harts are host threads and a
+     * 2-core host may run them one after the other: retry a bounded number of rounds. */
+    int rounds = 0;
+    do {
+        ktest_on_each_hart(increment_shared, 0);
+        rounds++;
+    } while (ncpu > 1 && shared_lock.spins == spins_before && rounds < MAX_CONTENTION_ROUNDS);
+    /* A KTAP diagnostic line: how hard the harts fought, for the curious reader. */
+    kprintf("    # %lu spins in %lu acquires over %d round(s) on %d hart(s)\n",
+            shared_lock.spins - spins_before, shared_lock.acquires - acquires_before, rounds,
+            ncpu);
+    if (ncpu > 1)
+        KEXPECT_GT(shared_lock.spins - spins_before, 0);
+    else
+        KEXPECT_EQ(shared_lock.spins - spins_before, 0);
+    KEXPECT_EQ(shared_counter, (uint64_t)rounds * ncpu * INCREMENTS);
+    KEXPECT_EQ(shared_lock.acquires - acquires_before, (uint64_t)rounds * ncpu * INCREMENTS);
+}
+
+/* --- One lock per hart: no sharing, so no spins at all. */
+
+static struct spinlock own_locks[NCPU];
+static uint64_t own_counters[NCPU]; /* own_counters[i] protected by own_locks[i] */
+
+static void increment_own(void *arg)
+{
+    (void)arg;
+    int me = cpuid(); /* stable: ktest_on_each_hart pins each thread to its hart */
+    for (int i = 0; i < INCREMENTS; i++) {
+        acquire(&own_locks[me]);
+        own_counters[me]++;
+        release(&own_locks[me]);
+    }
+}
+
+KTEST(spinlock, private_locks_never_spin)
+{
+    static const char *const names[] = {"test.own0", "test.own1", "test.own2", "test.own3",
+                                         "test.own4", "test.own5", "test.own6", "test.own7",
+                                         "test.own8", "test.own9", "test.own10", "test.own11",
+                                         "test.own12", "test.own13", "test.own14", "test.own15"};
+    _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra locks");
+    uint64_t spins_before[NCPU], acquires_before[NCPU];
+    for (int i = 0; i < ncpu; i++) {
+        init_once(&own_locks[i], names[i]);
+        own_counters[i] = 0;
+        spins_before[i] = own_locks[i].spins;
+        acquires_before[i] = own_locks[i].acquires;
+    }
+    ktest_on_each_hart(increment_own, 0);
+    for (int i = 0; i < ncpu; i++) {
+        KEXPECT_EQ(own_counters[i], INCREMENTS);
+        KEXPECT_EQ(own_locks[i].acquires - acquires_before[i], INCREMENTS);
+        /* A holder runs with interrupts off, so not even a thread on the same hart
+         * can be waiting: any spin here would be a counting bug. */
+        KEXPECT_EQ(own_locks[i].spins - spins_before[i], 0);
+    }
+}
+
+/* --- Counting, resetting and listing, on this hart alone. */
+
+static struct spinlock counted_lock;
+
+KTEST(spinlock, acquires_counts_exactly)
+{
+    init_once(&counted_lock, "test.counted");
+    uint64_t acquires = counted_lock.acquires, spins = counted_lock.spins;
+    for (int i = 0; i < 37; i++) {
+        acquire(&counted_lock);
+        release(&counted_lock);
+    }
+    KEXPECT_EQ(counted_lock.acquires - acquires, 37);
+    KEXPECT_EQ(counted_lock.spins - spins, 0); /* nobody else ever takes it */
+}
+
+KTEST(spinlock, lockstat_reset_zeroes_counters)
+{
+    init_once(&counted_lock, "test.counted");
+    init_once(&shared_lock, "test.shared");
+    acquire(&counted_lock);
+    release(&counted_lock);
+    KASSERT_GT(counted_lock.acquires, 0);
+    KASSERT_GT(shared_lock.acquires, 0); /* from the tests above */
+    /* Only locks nobody else takes are checked: the kernel's own locks may be
+     * acquired again on other harts right after the reset. */
+    lockstat_reset();
+    KEXPECT_EQ(counted_lock.acquires, 0);
+    KEXPECT_EQ(counted_lock.spins, 0);
+    KEXPECT_EQ(shared_lock.acquires, 0);
+    KEXPECT_EQ(shared_lock.spins, 0);
+    for (int i = 0; i < ncpu; i++)
+        if (own_locks[i].name)
+            KEXPECT_EQ(own_locks[i].acquires, 0);
+    /* Counting starts again from zero. */
+    acquire(&counted_lock);
+    release(&counted_lock);
+    KEXPECT_EQ(counted_lock.acquires, 1);
+    /* The reset touches only counters: the lock itself still works and is free. */
+    KEXPECT_EQ(counted_lock.locked, 0);
+    KEXPECT_STREQ(counted_lock.name, "test.counted");
+}
+
+struct find_lock {
+    const struct spinlock *wanted;
+    int seen;     /* times the wanted lock was visited */
+    int visited;  /* locks visited in all */
+    int unnamed;  /* locks without a name */
+};
+
+static void look_for(struct spinlock *lk, void *arg)
+{
+    struct find_lock *f = arg;
+    f->visited++;
+    f->seen += lk == f->wanted;
+    f->unnamed += lk->name == 0;
+}
+
+KTEST(spinlock, lockstat_foreach_lists_initialised_lock)
+{
+    static struct spinlock listed_lock;
+    struct find_lock f = {&listed_lock, 0, 0, 0};
+    lockstat_foreach(look_for, &f);
+    KEXPECT_EQ(f.seen, 0); /* not registered before spinlock_init */
+    int before = f.visited;
+
+    init_once(&listed_lock, "test.listed");
+    f = (struct find_lock){&listed_lock, 0, 0, 0};
+    lockstat_foreach(look_for, &f);
+    KEXPECT_EQ(f.seen, 1); /* exactly once */
+    KEXPECT_EQ(f.unnamed, 0);
+    /* At least one more than before; other harts may register locks meanwhile. */
+    KEXPECT_GE(f.visited, before + 1);
+    KEXPECT_STREQ(listed_lock.name, "test.listed");
+}
+
+/* --- Interrupt state: push_off/pop_off and acquire/release. */
+
+KTEST(spinlock, push_off_pop_off_nest_and_restore)
+{
+    /* The runner thread is pinned to CPU 0, so mycpu() stays the same hart here. */
+    int was_on = intr_get();
+    struct cpu *c = mycpu();
+    int noff = c->noff;
+    for (int start_on = 1; start_on >= 0; start_on--) {
+        if (start_on)
+            intr_on();
+        else
+            intr_off();
+        push_off();
+        KEXPECT_FALSE(intr_get());
+        KEXPECT_EQ(c->noff, noff + 1);
+        push_off();
+        KEXPECT_EQ(c->noff, noff + 2);
+        pop_off();
+        /* The inner pop_off must not turn interrupts back on: the outer push is open. */
+        KEXPECT_FALSE(intr_get());
+        KEXPECT_EQ(c->noff, noff + 1);
+        pop_off();
+        /* The outermost pop_off gives back the state from before the first push_off. */
+        KEXPECT_EQ(intr_get(), start_on);
+        KEXPECT_EQ(c->noff, noff);
+    }
+    if (was_on)
+        intr_on();
+    else
+        intr_off();
+}
+
+KTEST(spinlock, acquire_keeps_interrupts_off_until_release)
+{
+    static struct spinlock a, b;
+    init_once(&a, "test.irq.a");
+    init_once(&b, "test.irq.b");
+    int was_on = intr_get();
+    intr_on();
+    acquire(&a);
+    KEXPECT_FALSE(intr_get());
+    acquire(&b);
+    release(&b);
+    KEXPECT_FALSE(intr_get()); /* still holding a */
+    release(&a);
+    KEXPECT_TRUE(intr_get());
+    if (!was_on)
+        intr_off();
+}
+
+KTEST(spinlock, holding_true_inside_false_outside)
+{
+    static struct spinlock lk;
+    init_once(&lk, "test.holding");
+    /* holding() is called with interrupts off, as spinlock.h asks. */
+    push_off();
+    KEXPECT_FALSE(holding(&lk));
+    pop_off();
+    acquire(&lk);
+    KEXPECT_TRUE(holding(&lk));
+    KEXPECT_EQ(lk.cpu, cpuid());
+    release(&lk);
+    push_off();
+    KEXPECT_FALSE(holding(&lk));
+    pop_off();
+    KEXPECT_EQ(lk.cpu, -1);
+}
+
+/* Another hart holds the lock until told to let go. */
+static struct spinlock remote_lock;
+static volatile int remote_holds, remote_may_release;
+
+static void hold_until_told(void *arg)
+{
+    (void)arg;
+    acquire(&remote_lock);
+    __atomic_store_n(&remote_holds, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&remote_may_release, __ATOMIC_ACQUIRE))
+        ; /* interrupts are off while holding: spin, the test hart answers quickly */
+    release(&remote_lock);
+}
+
+KTEST(spinlock, holding_is_false_for_another_harts_lock)
+{
+    if (ncpu < 2) {
+        ktest_skip("needs a second hart");
+        return;
+    }
+    init_once(&remote_lock, "test.remote");
+    remote_holds = remote_may_release = 0;
+    struct thread *t = thread_create("holder", hold_until_told, 0, 1);
+    KASSERT_TRUE(t != 0);
+    while (!__atomic_load_n(&remote_holds, __ATOMIC_ACQUIRE))
+        thread_yield();
+    push_off();
+    KEXPECT_TRUE(remote_lock.locked);   /* the lock is taken... */
+    KEXPECT_EQ(remote_lock.cpu, 1);     /* ...by CPU 1... */
+    KEXPECT_FALSE(holding(&remote_lock)); /* ...so this hart does not hold it */
+    pop_off();
+    __atomic_store_n(&remote_may_release, 1, __ATOMIC_RELEASE);
+    thread_join(t);
+    KEXPECT_EQ(remote_lock.locked, 0);
+}
