@@ -45,6 +45,7 @@ function(hartos_add_ktest)
     set(KT_TIMEOUT ${HARTOS_KTEST_TIMEOUT})
   endif()
   list(LENGTH KT_SMP nsmp)
+  string(STRIP "ktest=${KT_SUITE} ${KT_APPEND}" append)
 
   foreach(smp IN LISTS KT_SMP)
     if(KT_NAME AND nsmp EQUAL 1)
@@ -57,7 +58,7 @@ function(hartos_add_ktest)
     set(cmd ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/ktest_runner.py
       --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
       --smp ${smp} --mem ${KT_MEM} --timeout ${KT_TIMEOUT}
-      --append "ktest=${KT_SUITE} ${KT_APPEND}"
+      --append "${append}"
       --log ${HARTOS_LOG_DIR}/${name}.log --name ${name})
     if(KT_DISK)
       list(APPEND cmd --disk ${KT_DISK})

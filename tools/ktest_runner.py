@@ -276,7 +276,8 @@ def judge(report: Report, exit_status: Optional[int], end: str = EXITED,
 
     passed, failed, skipped = report.counts()
     if expect_panic is not None:
-        summary = "%s: expected panic seen" % name
+        seen = [p for p in report.panics if re.search(expect_panic, p)]
+        summary = "%s: panicked as expected: %s" % (name, seen[0] if seen else "no panic")
     else:
         summary = "%s: %d passed, %d failed, %d skipped" % (name, passed, failed, skipped)
     return Verdict(passed=not reasons, reasons=reasons, summary=summary)
