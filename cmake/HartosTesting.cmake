@@ -1,11 +1,13 @@
 # Description: the hartos tests, run by CTest (`ninja -C build test`, or `ctest` in build/).
 #
 #   hartos_add_ktest(SUITE <suites> SMP <n...> [MEM <size>] [TIMEOUT <s>] [DISK <img>]
-#                    [DISK_LEGACY] [APPEND <kernel args>] [EXPECT_PANIC <regex>]
-#                    [QEMU_EXTRA <args>] [NAME <name>])
+#                    [DISK_LEGACY] [BLKDEBUG <rules>] [APPEND <kernel args>]
+#                    [EXPECT_PANIC <regex>] [QEMU_EXTRA <args>] [NAME <name>])
 # registers one boot per hart count, named <suites>@smp<N> (or NAME, NAME@smp<N> when
 # several hart counts are given). Each boot runs tools/ktest_runner.py with
 # `ktest=<suites>` on the kernel command line and keeps its console in build/logs/<name>.log.
+# DISK attaches a fresh copy of the image (build/logs/<name>.disk.img, kept for host-side
+# checks after the run); BLKDEBUG puts QEMU's error-injection driver under it.
 # The registrations themselves live in tests/ktests.cmake.
 #
 # CMake's built-in `test` target does not build anything, so the first test, `build`,
@@ -31,7 +33,7 @@ set_tests_properties(build PROPERTIES FIXTURES_SETUP hartos_elf LABELS host)
 
 function(hartos_add_ktest)
   cmake_parse_arguments(KT "DISK_LEGACY"
-    "SUITE;MEM;TIMEOUT;DISK;APPEND;EXPECT_PANIC;QEMU_EXTRA;NAME" "SMP" ${ARGN})
+    "SUITE;MEM;TIMEOUT;DISK;BLKDEBUG;APPEND;EXPECT_PANIC;QEMU_EXTRA;NAME" "SMP" ${ARGN})
   if(NOT KT_SUITE OR NOT KT_SMP)
     message(FATAL_ERROR "hartos_add_ktest: SUITE and SMP are required")
   endif()
@@ -62,6 +64,9 @@ function(hartos_add_ktest)
       --log ${HARTOS_LOG_DIR}/${name}.log --name ${name})
     if(KT_DISK)
       list(APPEND cmd --disk ${KT_DISK})
+    endif()
+    if(KT_BLKDEBUG)
+      list(APPEND cmd --blkdebug ${KT_BLKDEBUG})
     endif()
     if(KT_DISK_LEGACY)
       list(APPEND cmd --disk-legacy)

@@ -313,6 +313,11 @@ def disk_copy_path(log: str) -> str:
     return (base if ext == ".log" else log) + ".disk.img"
 
 
+def qemu_opt(value: str) -> str:
+    """A value inside a QEMU option list: commas are doubled."""
+    return value.replace(",", ",,")
+
+
 def qemu_command(args, disk_copy: Optional[str]) -> List[str]:
     cmd = [args.qemu, "-machine", "virt", "-nographic",
            "-bios", args.bios, "-kernel", args.kernel,
@@ -321,7 +326,15 @@ def qemu_command(args, disk_copy: Optional[str]) -> List[str]:
     if disk_copy:
         if not args.disk_legacy:
             cmd += ["-global", "virtio-mmio.force-legacy=false"]
-        cmd += ["-drive", "file=%s,if=none,format=raw,id=hd0" % disk_copy,
+        if args.blkdebug:
+            # Raw over blkdebug over the file: the raw driver's read/write events reach
+            # the error-injection rules in the config file.
+            drive = ("driver=raw,file.driver=blkdebug,file.config=%s,"
+                     "file.image.filename=%s,if=none,id=hd0"
+                     % (qemu_opt(os.path.abspath(args.blkdebug)), qemu_opt(disk_copy)))
+        else:
+            drive = "file=%s,if=none,format=raw,id=hd0" % qemu_opt(disk_copy)
+        cmd += ["-drive", drive,
                 "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"]
     if args.extra_qemu:
         cmd += shlex.split(args.extra_qemu)
@@ -405,6 +418,9 @@ def main(argv=None) -> int:
     ap.add_argument("--disk", help="disk image; a fresh copy is attached (virtio-blk)")
     ap.add_argument("--disk-legacy", action="store_true",
                     help="leave virtio-mmio in legacy mode (version 1)")
+    ap.add_argument("--blkdebug", metavar="CONFIG",
+                    help="attach the disk through QEMU's blkdebug driver with this "
+                         "error-injection config (needs --disk)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds before QEMU is killed")
     ap.add_argument("--log", required=True, help="console log file (directories are created)")
     ap.add_argument("--expect-panic", metavar="REGEX",
@@ -423,7 +439,10 @@ def main(argv=None) -> int:
         m = re.search(r"(?:^|\s)ktest=(\S+)", args.append)
         args.name = "%s@smp%d" % (m.group(1) if m else "boot", args.smp)
 
-    for what, path in (("kernel", args.kernel), ("disk image", args.disk)):
+    if args.blkdebug and not args.disk:
+        ap.error("--blkdebug needs --disk")
+    for what, path in (("kernel", args.kernel), ("disk image", args.disk),
+                       ("blkdebug config", args.blkdebug)):
         if path and not os.path.isfile(path):
             print("%s: FAIL\n%s not found: %s (build it first: ninja -C build)"
                   % (args.name, what, path))

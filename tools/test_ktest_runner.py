@@ -316,6 +316,18 @@ class RunnerProcessTest(unittest.TestCase):
         rc, out = self.run_runner(GOOD, extra=["--disk", img, "--disk-legacy"])
         self.assertNotIn("virtio-mmio.force-legacy=false", self.qemu_args())
 
+    def test_disk_through_blkdebug(self):
+        img = os.path.join(self.tmp.name, "disk.img")
+        conf = os.path.join(self.tmp.name, "faults,1.blkdebug")
+        for path in (img, conf):
+            open(path, "w").close()
+        rc, out = self.run_runner(GOOD, extra=["--disk", img, "--blkdebug", conf])
+        self.assertEqual(rc, 0, out)
+        copy = os.path.join(os.path.dirname(self.log), "t@smp2.disk.img")
+        self.assertIn("driver=raw,file.driver=blkdebug,file.config=%s,"
+                      "file.image.filename=%s,if=none,id=hd0"
+                      % (conf.replace(",", ",,"), copy), self.qemu_args())
+
     def test_missing_kernel(self):
         os.unlink(self.kernel)
         rc, out = self.run_runner(GOOD)
