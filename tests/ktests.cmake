@@ -1,6 +1,7 @@
 # Description: which kernel test suites `ninja test` boots, and on how many harts.
-# One line per suite; see hartos_add_ktest in cmake/HartosTesting.cmake for the options
-# (MEM, TIMEOUT, DISK, BLKDEBUG, APPEND, EXPECT_PANIC, QEMU_EXTRA, NAME). Each line becomes <suite>@smp<N> tests.
+# One line per suite; each becomes one <suite>@smp<N> test per hart count. Options (MEM,
+# TIMEOUT, DISK, BLKDEBUG, APPEND, EXPECT_PANIC, QEMU_EXTRA, NAME): see hartos_add_ktest
+# in cmake/HartosTesting.cmake.
 
 hartos_add_ktest(SUITE boot     SMP 1 2 4)
 hartos_add_ktest(SUITE lib      SMP 1 2 4)
