@@ -14,3 +14,55 @@ hartos_add_ktest(SUITE panic_spinlock_recursive SMP 1 EXPECT_PANIC "acquire: loc
 hartos_add_ktest(SUITE panic_spinlock_release   SMP 1 EXPECT_PANIC "release: lock .* not held")
 hartos_add_ktest(SUITE panic_exception          SMP 1 EXPECT_PANIC "load access fault")
 hartos_add_ktest(SUITE panic_other_hart         SMP 2 EXPECT_PANIC "deliberate panic on cpu 1")
+
+# ---- Disk: drivers/virtio_blk.c (tests/test_virtio.c) ----
+# The test disk: 4 MiB of 1 KiB blocks from tools/mkdisk.py, each holding its number, a
+# CRC-32 and a known pattern. It is made at build time; every boot gets a fresh copy.
+set(HARTOS_DISK ${CMAKE_BINARY_DIR}/disk.img)
+add_custom_command(OUTPUT ${HARTOS_DISK}
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/mkdisk.py -o ${HARTOS_DISK} --size 4M
+  DEPENDS ${CMAKE_SOURCE_DIR}/tools/mkdisk.py
+  COMMENT "Making the test disk image disk.img (tools/mkdisk.py)")
+add_custom_target(disk_image ALL DEPENDS ${HARTOS_DISK})
+# `ninja test` alone builds nothing: like the `build` test, this one makes the image
+# first for every test that boots with it (fixture hartos_disk).
+add_test(NAME disk_image COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target disk_image)
+set_tests_properties(disk_image PROPERTIES FIXTURES_SETUP hartos_disk LABELS host)
+
+# hartos_disk_test(<test> [WRITES]): <test> boots with DISK; afterwards <test>.checkdisk
+# runs tools/checkdisk.py on the copy it left in build/logs: blocks the log announced
+# (DISKWRITE lines) hold what was written, every other block its original pattern.
+# WRITES: the run must have announced at least one written block.
+function(hartos_disk_test test)
+  set(writes)
+  if(ARGV1 STREQUAL "WRITES")
+    set(writes --expect-writes)
+  endif()
+  set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
+    FIXTURES_SETUP ${test}.ran)
+  add_test(NAME ${test}.checkdisk COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tools/checkdisk.py --image ${HARTOS_LOG_DIR}/${test}.disk.img
+    --log ${HARTOS_LOG_DIR}/${test}.log ${writes})
+  set_tests_properties(${test}.checkdisk PROPERTIES FIXTURES_REQUIRED ${test}.ran
+    LABELS "host;disk" TIMEOUT 60)
+endfunction()
+
+# A second disk for readonly_disk_refuses_writes: the pristine image, read-only, on bus 1.
+set(HARTOS_RO_DISK "-drive file=${HARTOS_DISK},if=none,format=raw,id=ro0,readonly=on -device virtio-blk-device,drive=ro0,bus=virtio-mmio-bus.1")
+hartos_add_ktest(SUITE virtio SMP 1 2 4 DISK ${HARTOS_DISK} QEMU_EXTRA ${HARTOS_RO_DISK})
+hartos_add_ktest(SUITE virtio SMP 1 2 4 DISK ${HARTOS_DISK} DISK_LEGACY NAME virtio_legacy
+                 QEMU_EXTRA ${HARTOS_RO_DISK})
+foreach(smp 1 2 4)
+  hartos_disk_test(virtio@smp${smp} WRITES)
+  hartos_disk_test(virtio_legacy@smp${smp} WRITES)
+endforeach()
+# No disk attached: every disk test must report itself skipped.
+hartos_add_ktest(SUITE virtio SMP 2 NAME virtio_nodisk)
+# QEMU's blkdebug fails every read of block 100; nothing may be written.
+hartos_add_ktest(SUITE fault_virtio SMP 1 4 DISK ${HARTOS_DISK}
+                 BLKDEBUG ${CMAKE_SOURCE_DIR}/tests/virtio_fault.blkdebug)
+hartos_add_ktest(SUITE fault_virtio SMP 2 DISK ${HARTOS_DISK} DISK_LEGACY NAME fault_virtio_legacy
+                 BLKDEBUG ${CMAKE_SOURCE_DIR}/tests/virtio_fault.blkdebug)
+foreach(test fault_virtio@smp1 fault_virtio@smp4 fault_virtio_legacy)
+  hartos_disk_test(${test})
+endforeach()
