@@ -125,17 +125,17 @@ static int ops_bread(void *c, uint32_t dev, uint64_t blockno, void **h, uint8_t 
 }
 static int ops_bwrite(void *h) { return bwrite(h); }
 static void ops_brelse(void *h) { brelse(h); }
-static void ops_lockstat(void *cache, uint64_t *acquires, uint64_t *spins)
+static void ops_stats(void *cache, struct bcache_ops_stats *out)
 {
     struct bcache_stats s;
     bcache_stats_get(cache, &s);
-    *acquires = s.bucket_acquires + s.evict_acquires;
-    *spins = s.bucket_spins + s.evict_spins;
+    *out = (struct bcache_ops_stats){s.hits, s.misses, s.bucket_acquires + s.evict_acquires,
+                                     s.bucket_spins + s.evict_spins, s.hand_steps};
 }
 
 struct bcache_ops bcache_ops_bucketed(struct bcache *c)
 {
-    return (struct bcache_ops){"bucketed", c, ops_bread, ops_bwrite, ops_brelse, ops_lockstat};
+    return (struct bcache_ops){"bucketed", c, ops_bread, ops_bwrite, ops_brelse, ops_stats};
 }
 
 static int base_bread(void *c, uint32_t dev, uint64_t blockno, void **h, uint8_t **data)
@@ -148,15 +148,14 @@ static int base_bread(void *c, uint32_t dev, uint64_t blockno, void **h, uint8_t
 }
 static int base_bwrite(void *h) { return bcache_baseline_bwrite(h); }
 static void base_brelse(void *h) { bcache_baseline_brelse(h); }
-static void base_lockstat(void *cache, uint64_t *acquires, uint64_t *spins)
+static void base_stats(void *cache, struct bcache_ops_stats *out)
 {
     struct bcache_baseline *c = cache;
-    *acquires = c->lock.acquires;
-    *spins = c->lock.spins;
+    *out = (struct bcache_ops_stats){c->hits, c->misses, c->lock.acquires, c->lock.spins, 0};
 }
 
 struct bcache_ops bcache_ops_baseline(struct bcache_baseline *c)
 {
     return (struct bcache_ops){"single-lock", c, base_bread, base_bwrite, base_brelse,
-                               base_lockstat};
+                               base_stats};
 }

@@ -42,6 +42,10 @@ int bcache_baseline_bread(struct bcache_baseline *c, uint32_t dev, uint64_t bloc
 int bcache_baseline_bwrite(struct bcache_baseline_buf *b);
 void bcache_baseline_brelse(struct bcache_baseline_buf *b);
 
+struct bcache_ops_stats {
+    uint64_t hits, misses, acquires, spins, hand_steps; /* hand_steps: bucketed only */
+};
+
 struct bcache_ops {
     const char *kind; /* "bucketed" or "single-lock" */
     void *cache;
@@ -49,8 +53,8 @@ struct bcache_ops {
     int (*bread)(void *cache, uint32_t dev, uint64_t blockno, void **handle, uint8_t **data);
     int (*bwrite)(void *handle);
     void (*brelse)(void *handle);
-    /* the cache's lock figures: summed over its spinlocks (not the sleeplocks) */
-    void (*lockstat)(void *cache, uint64_t *acquires, uint64_t *spins);
+    /* the cache's counters; lock figures summed over its spinlocks (not sleeplocks) */
+    void (*stats)(void *cache, struct bcache_ops_stats *s);
 };
 
 struct bcache_ops bcache_ops_bucketed(struct bcache *c);

@@ -1,0 +1,210 @@
+/*
+ * Description: the buffer cache benchmark (see bench_bufcache.h). Each measurement
+ * runs one workload on n harts (worker threads pinned to CPUs 0..n-1, started
+ * together at a set time) against one cache, and prints a line
+ *   BENCH bufcache workload=<w> cache=<bucketed|single-lock> nbuf=<n> harts=<h>
+ *         ops=<n> us=<n> ops_per_s=<n> hits=<n> misses=<n> acquires=<n> spins=<n>
+ *         spins_per_1k_acq=<x.xxx> spins_per_1k_ops=<x.xxx> us_per_miss=<x.xxx>
+ *         hand_steps_per_miss=<x.xxx>
+ * (one line; fields in this order) that tools can parse. The workloads:
+ *   hit     every hart re-reads its own 6 blocks, chosen so that no two harts' blocks
+ *           share a bucket: the bucketed cache's best case, the baseline's worst
+ *   miss    every hart reads random blocks of a set 4x the cache: almost every read
+ *           evicts and goes to the disk; at nbuf 64 and 512 (a miss must cost the
+ *           same whatever nbuf is: CLOCK's hand steps per miss stay ~constant)
+ *   test0   shaped like the xv6 lock lab's bcachetest test0: every hart re-reads its
+ *           own small run of 10 consecutive blocks, 65,000 bread/brelse in total;
+ *           spins is the lab's "tot"
+ * Both caches are measured in the same boot, one after the other, so their ratio
+ * holds on a noisy host. Nothing here is asserted: timings are not test results.
+ */
+#include "tests/bench_bufcache.h"
+
+#include "arch/riscv/timer.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/thread.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "tests/bcache_baseline.h"
+
+#define HIT_NBUF 64
+#define HIT_BLOCKS 6
+#define HIT_MS 300
+#define MISS_MS 300
+#define MISS_FIRST 2048 /* the miss sets are 2048.. 2048 + 4 * nbuf - 1 (<= 4095) */
+#define TEST0_BLOCKS 10
+#define TEST0_OPS 65000
+#define START_DELAY_US 20000 /* time for every worker to reach its start line */
+
+static struct bcache bucketed64, bucketed512;
+static struct bcache_baseline single64, single512;
+
+struct run {
+    struct bcache_ops ops;
+    const char *workload;
+    int nbuf, nharts;
+    uint64_t blocks[NCPU][TEST0_BLOCKS]; /* hit, test0: each hart's own blocks */
+    int nblocks;
+    uint64_t first, count;               /* miss: the random set */
+    uint64_t start_us, end_us;           /* end_us 0: run ops_per_hart operations */
+    uint64_t ops_per_hart;
+    uint64_t done[NCPU], finish_us[NCPU], errors[NCPU];
+};
+
+static struct run run; /* one at a time; too big for a thread's one-page stack */
+
+static void worker(void *arg)
+{
+    struct run *r = arg;
+    int c = cpuid(); /* pinned: stays valid */
+    uint64_t n = 0, errors = 0, x = 0x9e3779b97f4a7c15ull * (uint64_t)(c + 1);
+    while (timer_now_us() < r->start_us)
+        ;
+    for (;; n++) {
+        if (r->end_us ? (n & 31) == 0 && timer_now_us() >= r->end_us : n >= r->ops_per_hart)
+            break;
+        uint64_t block;
+        if (r->count) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            block = r->first + x % r->count;
+        } else {
+            block = r->blocks[c][n % (uint64_t)r->nblocks];
+        }
+        void *h;
+        uint8_t *data;
+        if (r->ops.bread(r->ops.cache, 0, block, &h, &data) == 0)
+            r->ops.brelse(h);
+        else
+            errors++;
+    }
+    r->done[c] = n;
+    r->errors[c] = errors;
+    r->finish_us[c] = timer_now_us();
+}
+
+/* x/y with three decimals, as text (kprintf has no %f). */
+static const char *ratio(char *buf, uint64_t x, uint64_t y)
+{
+    uint64_t milli = y ? x * 1000 / y : 0;
+    snprintf(buf, 24, "%lu.%03lu", milli / 1000, milli % 1000);
+    return buf;
+}
+
+/* Runs `run` as set up on its nharts harts; prints its BENCH line if `report`. */
+static void measure(int report)
+{
+    struct run *r = &run;
+    struct bcache_ops_stats a, b;
+    struct thread *t[NCPU];
+    memset(r->done, 0, sizeof(r->done));
+    r->ops.stats(r->ops.cache, &a);
+    r->start_us = timer_now_us() + START_DELAY_US;
+    if (r->end_us)
+        r->end_us += r->start_us;
+    for (int c = 0; c < r->nharts; c++)
+        t[c] = thread_create("bench.bcache", worker, r, c);
+    for (int c = 0; c < r->nharts; c++)
+        if (t[c])
+            thread_join(t[c]);
+    r->ops.stats(r->ops.cache, &b);
+    uint64_t ops = 0, errors = 0, last = r->start_us;
+    for (int c = 0; c < r->nharts; c++) {
+        ops += r->done[c];
+        errors += r->errors[c];
+        last = r->finish_us[c] > last ? r->finish_us[c] : last;
+    }
+    uint64_t us = last - r->start_us, misses = b.misses - a.misses;
+    uint64_t acq = b.acquires - a.acquires, spins = b.spins - a.spins;
+    char s1[24], s2[24], s3[24], s4[24];
+    if (report)
+        kprintf("BENCH bufcache workload=%s cache=%s nbuf=%d harts=%d ops=%lu us=%lu ops_per_s=%lu "
+            "hits=%lu misses=%lu acquires=%lu spins=%lu spins_per_1k_acq=%s spins_per_1k_ops=%s "
+            "us_per_miss=%s hand_steps_per_miss=%s\n",
+            r->workload, r->ops.kind, r->nbuf, r->nharts, ops, us, us ? ops * 1000000 / us : 0,
+            b.hits - a.hits, misses, acq, spins, ratio(s1, spins * 1000, acq),
+            ratio(s2, spins * 1000, ops), ratio(s3, misses ? us * r->nharts : 0, misses),
+            ratio(s4, b.hand_steps - a.hand_steps, misses));
+    if (errors || !t[r->nharts - 1])
+        kprintf("bench bufcache: error: %lu failed reads or a missing worker thread\n", errors);
+}
+
+static int init_caches(void)
+{
+    if (!bucketed64.nbuf && bcache_init(&bucketed64, "bench64", HIT_NBUF) != 0)
+        return -1;
+    if (!bucketed512.nbuf && bcache_init(&bucketed512, "bench512", 512) != 0)
+        return -1;
+    if (!single64.nbuf && bcache_baseline_init(&single64, "bench.single64", HIT_NBUF) != 0)
+        return -1;
+    if (!single512.nbuf && bcache_baseline_init(&single512, "bench.single512", 512) != 0)
+        return -1;
+    return 0;
+}
+
+static void hit(struct bcache_ops ops, int nharts)
+{
+    memset(&run, 0, sizeof(run));
+    run = (struct run){.ops = ops, .workload = "hit", .nbuf = HIT_NBUF, .nharts = nharts,
+                       .nblocks = HIT_BLOCKS, .ops_per_hart = HIT_BLOCKS};
+    for (int c = 0; c < nharts; c++) /* hart c: blocks in buckets c, c + nharts, ... */
+        for (uint64_t b = 1024, k = 0; k < HIT_BLOCKS; b++)
+            if (bcache_bucket_of(0, b) % nharts == c)
+                run.blocks[c][k++] = b;
+    measure(0); /* load every block once: from now on only hits */
+    run.ops_per_hart = 0;
+    run.end_us = HIT_MS * 1000;
+    measure(1);
+}
+
+/* Random reads of a set 4x the cache. A first unmeasured run fills the cache, so the
+ * measured one sees the steady state: a miss evicts. */
+static void miss(struct bcache_ops ops, int nbuf, int nharts)
+{
+    memset(&run, 0, sizeof(run));
+    run = (struct run){.ops = ops, .workload = "miss", .nbuf = nbuf, .nharts = nharts,
+                       .first = MISS_FIRST, .count = 4 * (uint64_t)nbuf,
+                       .ops_per_hart = 2 * (uint64_t)nbuf};
+    measure(0);
+    run.ops_per_hart = 0;
+    run.end_us = MISS_MS * 1000;
+    measure(1);
+}
+
+static void test0(struct bcache_ops ops, int nharts)
+{
+    memset(&run, 0, sizeof(run));
+    run = (struct run){.ops = ops, .workload = "test0", .nbuf = HIT_NBUF, .nharts = nharts,
+                       .nblocks = TEST0_BLOCKS, .ops_per_hart = TEST0_OPS / nharts};
+    for (int c = 0; c < nharts; c++)
+        for (int k = 0; k < TEST0_BLOCKS; k++)
+            run.blocks[c][k] = 1536 + 32 * (uint64_t)c + (uint64_t)k;
+    measure(1);
+}
+
+int bench_bufcache(void)
+{
+    if (virtio_blk_count() == 0 || virtio_blk_capacity(0) < MISS_FIRST + 4 * 512) {
+        kprintf("bench bufcache: skipped: needs the test disk (4096 blocks) on disk 0\n");
+        return -1;
+    }
+    if (init_caches() != 0)
+        return -1;
+    struct bcache_ops caches[2][2] = {
+        {bcache_ops_bucketed(&bucketed64), bcache_ops_baseline(&single64)},
+        {bcache_ops_bucketed(&bucketed512), bcache_ops_baseline(&single512)}};
+    static const int harts[] = {1, 2, 4};
+    for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
+        for (int k = 0; k < 2; k++)
+            hit(caches[0][k], harts[i]);
+    for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
+        for (int k = 0; k < 2; k++)
+            miss(caches[0][k], HIT_NBUF, harts[i]);
+    for (int k = 0; k < 2; k++) {
+        miss(caches[1][k], 512, 1);
+        miss(caches[1][k], 512, ncpu < 4 ? ncpu : 4);
+    }
+    for (int k = 0; k < 2; k++)
+        test0(caches[0][k], ncpu < 4 ? ncpu : 4);
+    return 0;
+}
