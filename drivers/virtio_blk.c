@@ -294,6 +294,11 @@ int virtio_blk_readonly(int dev)
     return disk(dev) ? disk(dev)->readonly : 0;
 }
 
+int virtio_blk_version(int dev)
+{
+    return disk(dev) ? disk(dev)->version : 0;
+}
+
 /* Puts the request in the ring, waits for the device; returns its status byte. */
 static uint8_t submit(struct virtio_blk *d, uint32_t type, uint64_t blockno, void *buf)
 {

@@ -13,7 +13,8 @@
  *  - virtio_blk_read / virtio_blk_write(dev, blockno, buf): one block; buf is
  *    VIRTIO_BLK_BSIZE bytes of RAM (the device reads or writes it directly)
  *  - virtio_blk_flush(dev): everything written so far is on stable storage
- *  - virtio_blk_capacity(dev): size in blocks; virtio_blk_readonly(dev): 0 or 1
+ *  - virtio_blk_capacity(dev): size in blocks; virtio_blk_readonly(dev): 0 or 1;
+ *    virtio_blk_version(dev): which interface the device shows
  *  - virtio_blk_request(dev, type, blockno, buf): any request type; the three
  *    above are wrappers. (Tests use it to send a type the device does not know.)
  *  - virtio_blk_stats(dev, &st, reset): request counters, for tests and the bench
@@ -58,6 +59,7 @@ int virtio_blk_flush(int dev);
 int virtio_blk_request(int dev, uint32_t type, uint64_t blockno, void *buf);
 uint64_t virtio_blk_capacity(int dev); /* 0 if there is no such disk */
 int virtio_blk_readonly(int dev);
+int virtio_blk_version(int dev); /* 1 legacy, 2 modern interface; 0 if no such disk */
 const char *virtio_blk_strerror(int err);
 /* Copies the counters of disk dev into *st (0, or VIRTIO_BLK_ENODEV); then zeroes
  * them if reset is set. */

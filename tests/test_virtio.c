@@ -112,6 +112,7 @@ KTEST(virtio, disk_attached)
     kprintf("DISKINFO dev=0 bsize=%d blocks=%lu\n", BSIZE, virtio_blk_capacity(0));
     KEXPECT_GE(virtio_blk_capacity(0), MIN_BLOCKS);
     KEXPECT_FALSE(virtio_blk_readonly(0));
+    KEXPECT_TRUE(virtio_blk_version(0) == 1 || virtio_blk_version(0) == 2);
     KEXPECT_EQ(virtio_blk_capacity(virtio_blk_count()), 0); /* no such disk */
     KEXPECT_EQ(virtio_blk_read(virtio_blk_count(), 0, bufs[0][0]), VIRTIO_BLK_ENODEV);
 }
