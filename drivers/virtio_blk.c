@@ -199,7 +199,8 @@ static void virtio_blk_intr(void *arg)
     acquire(&d->lock);
     /* Acknowledge first: a completion that lands after this raises a new interrupt,
      * and one that landed before is in the used ring we are about to walk. */
-    wr(d, VIRTIO_MMIO_INTERRUPT_ACK, rd(d, VIRTIO_MMIO_INTERRUPT_STATUS) & 3);
+    wr(d, VIRTIO_MMIO_INTERRUPT_ACK,
+       rd(d, VIRTIO_MMIO_INTERRUPT_STATUS) & (VIRTIO_INT_USED_RING | VIRTIO_INT_CONFIG));
     io_fence(); /* read used->idx only after the acknowledge */
     while (d->last_used != d->ring->used.idx) {
         io_fence(); /* the entry is valid only once idx says so: read it after idx */
