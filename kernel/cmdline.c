@@ -14,7 +14,9 @@ static const struct {
     {"ktest", "run test suites and power off: ktest=all or ktest=boot,lib"},
     {"test.smp", "hart count the host runner asked QEMU for (checked by the boot suite)"},
     {"test.mem", "memory in MiB the host runner asked QEMU for (checked by the boot suite)"},
+    {"ktest.timeout", "seconds a single test may run before the watchdog fails it (30)"},
     {"seed", "seed for the stress tests' random numbers"},
+    {"bench", "run benchmarks and power off: bench=pmem (tools/bench.py reads the output)"},
 };
 #define NKEYS (sizeof(known_keys) / sizeof(known_keys[0]))
 

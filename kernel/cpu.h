@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "arch/riscv/context.h"
 #include "arch/riscv/csr.h"
 
 #define CPU_LINE_MAX 256 /* console line buffer per hart (console.c) */
@@ -24,6 +25,7 @@ struct cpu {
     int intena;          /* were interrupts on before the outermost push_off()? */
     volatile uint64_t ticks; /* timer interrupts taken */
     struct thread *thread;   /* running thread, or NULL (scheduler / boot code) */
+    struct context sched_context; /* the scheduler loop, while a thread runs */
     char line[CPU_LINE_MAX]; /* this hart's unfinished console line */
     int line_len;
 };

@@ -204,6 +204,15 @@ uint64_t machine_usable_bytes(void)
     return total;
 }
 
+int machine_is_ram(uint64_t addr, uint64_t len)
+{
+    for (int i = 0; i < machine.nmemory; i++)
+        if (addr >= machine.memory[i].base && len <= machine.memory[i].size &&
+            addr - machine.memory[i].base <= machine.memory[i].size - len)
+            return 1; /* written so that nothing can overflow */
+    return 0;
+}
+
 void machine_print(void)
 {
     kprintf("hartos: %d hart(s) in device tree, timebase %lu Hz%s\n", machine.nharts,

@@ -55,5 +55,7 @@ extern struct machine machine;
 
 int machine_init(const void *dtb, uint64_t boot_hartid);
 void machine_print(void);
+/* Is [addr, addr+len) inside one RAM range? (For code that follows raw pointers.) */
+int machine_is_ram(uint64_t addr, uint64_t len);
 /* Total bytes in machine.usable[]. */
 uint64_t machine_usable_bytes(void);

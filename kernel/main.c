@@ -13,7 +13,10 @@
 #include "kernel/cpu.h"
 #include "kernel/machine.h"
 #include "kernel/power.h"
-#include "kernel/xcall.h"
+#include "kernel/sched.h"
+#include "kernel/thread.h"
+#include "mm/pmem.h"
+#include "tests/bench.h"
 #include "tests/ktest.h"
 
 #define HART_START_TIMEOUT_US 1000000
@@ -69,8 +72,7 @@ void secondary_main(uint64_t hartid, uint64_t id)
     (void)hartid;
     (void)id;
     hart_init();
-    intr_on();
-    xcall_idle();
+    sched_run_hart();
 }
 
 void kmain(uint64_t hartid, void *dtb)
@@ -93,22 +95,30 @@ void kmain(uint64_t hartid, void *dtb)
         kprintf("hartos: no sifive,test0 in the device tree: power off cannot report failure\n");
     kprintf("\nhartos: booting on hart %lu, device tree at %p\n", hartid, dtb);
     machine_print();
+    pmem_init();
     /* 3. Kernel command line. */
     cmdline_parse(machine.bootargs);
-    /* 4. Traps and the timer on this hart. */
+    /* 4. Threads and run queues, before any hart can schedule. */
+    sched_init();
+    threads_init();
+    /* 5. Traps and the timer on this hart. */
     timer_init(machine.timebase_hz, machine.has_sstc);
     hart_init();
     intr_on();
-    /* 5. Every other hart. */
+    /* 6. Every other hart; each ends in its scheduler loop. */
     start_secondary_harts(hartid);
-
     kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
 
+    /* 7. The first thread: the test runner when the command line asks for tests. */
     size_t len;
     const char *suites = cmdline_get("ktest", &len);
+    size_t bench_len;
+    const char *benchmarks = cmdline_get("bench", &bench_len);
     if (suites)
-        power_off(ktest_main(suites, len));
-
-    kprintf("hartos: ready. Nothing to do yet: quit QEMU with Ctrl-A then X.\n");
-    xcall_idle();
+        ktest_start_runner(suites, len);
+    else if (benchmarks)
+        bench_start_runner(benchmarks, bench_len);
+    else
+        kprintf("hartos: ready. Nothing to do yet: quit QEMU with Ctrl-A then X.\n");
+    sched_run_hart();
 }

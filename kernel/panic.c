@@ -9,6 +9,7 @@
 #include "arch/riscv/sbi.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/machine.h"
 #include "kernel/power.h"
 
 static volatile int panicking; /* 0, or 1 + the logical id of the panicking hart */
@@ -31,7 +32,7 @@ void print_backtrace(uintptr_t fp)
 {
     extern char kernel_start[], kernel_end[];
     for (int depth = 0; depth < 16; depth++) {
-        if (fp & 7 || fp < (uintptr_t)kernel_start + 16)
+        if (fp & 7 || !machine_is_ram(fp - 16, 16))
             break;
         uintptr_t ra = ((uintptr_t *)fp)[-1];
         if (ra < (uintptr_t)kernel_start || ra >= (uintptr_t)kernel_end)

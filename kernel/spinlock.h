@@ -1,6 +1,8 @@
 /*
  * Description: spinlocks with contention counters.
- *  - spinlock_init(lk, name): every lock has a name and is registered for lockstat
+ *  - spinlock_init(lk, name): every lock has a name and is registered for lockstat;
+ *    call it once per lock, and only for locks that live forever (static, or in a
+ *    long-lived struct): the registry keeps a pointer to it
  *  - acquire / release: interrupts stay off on this hart while it holds any spinlock
  *    (push_off/pop_off nest), so an interrupt handler on the same hart can never spin
  *    on a lock its own hart holds

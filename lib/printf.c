@@ -23,15 +23,11 @@ static void out_char(struct format_out *out, char c)
     out->count++;
 }
 
-/* Prints text[0..len) padded to the field width; a '-' sign stays before zero padding. */
+/* Prints text[0..len) padded with spaces to the field width. */
 static void out_field(struct format_out *out, const struct format_spec *spec, const char *text,
                       int len)
 {
     int fill = spec->width > len ? spec->width - len : 0;
-    if (!spec->left && spec->pad == '0' && len > 0 && text[0] == '-') {
-        out_char(out, *text++);
-        len--;
-    }
     if (!spec->left)
         while (fill--)
             out_char(out, spec->pad);
@@ -42,8 +38,9 @@ static void out_field(struct format_out *out, const struct format_spec *spec, co
             out_char(out, ' ');
 }
 
+/* Prints a number with an optional prefix ("-" or "0x") that padding goes around. */
 static void out_number(struct format_out *out, const struct format_spec *spec, uint64_t value,
-                       unsigned base, int negative)
+                       unsigned base, const char *prefix)
 {
     char digits[24];
     int i = sizeof(digits);
@@ -51,9 +48,22 @@ static void out_number(struct format_out *out, const struct format_spec *spec, u
         digits[--i] = "0123456789abcdef"[value % base];
         value /= base;
     } while (value);
-    if (negative)
-        digits[--i] = '-';
-    out_field(out, spec, digits + i, sizeof(digits) - i);
+    int plen = 0;
+    while (prefix[plen])
+        plen++;
+    int fill = spec->width > plen + (int)sizeof(digits) - i ? spec->width - plen - ((int)sizeof(digits) - i) : 0;
+    if (!spec->left && spec->pad == ' ')
+        for (; fill; fill--)
+            out_char(out, ' ');
+    for (int p = 0; p < plen; p++)
+        out_char(out, prefix[p]);
+    if (!spec->left)
+        for (; fill; fill--)
+            out_char(out, '0');
+    for (; i < (int)sizeof(digits); i++)
+        out_char(out, digits[i]);
+    for (; fill; fill--)
+        out_char(out, ' ');
 }
 
 int vformat(format_sink sink, void *ctx, const char *fmt, va_list ap)
@@ -93,19 +103,17 @@ int vformat(format_sink sink, void *ctx, const char *fmt, va_list ap)
         case 'd':
         case 'i': {
             int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-            out_number(&out, &spec, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0);
+            out_number(&out, &spec, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0 ? "-" : "");
             break;
         }
         case 'u':
         case 'x': {
             uint64_t v = longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-            out_number(&out, &spec, v, *fmt == 'u' ? 10 : 16, 0);
+            out_number(&out, &spec, v, *fmt == 'u' ? 10 : 16, "");
             break;
         }
         case 'p':
-            out_char(&out, '0');
-            out_char(&out, 'x');
-            out_number(&out, &spec, (uintptr_t)va_arg(ap, void *), 16, 0);
+            out_number(&out, &spec, (uintptr_t)va_arg(ap, void *), 16, "0x");
             break;
         case 's': {
             const char *s = va_arg(ap, const char *);
@@ -120,6 +128,7 @@ int vformat(format_sink sink, void *ctx, const char *fmt, va_list ap)
         }
         case 'c': {
             char c = (char)va_arg(ap, int);
+            spec.pad = ' ';
             out_field(&out, &spec, &c, 1);
             break;
         }

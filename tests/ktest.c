@@ -6,9 +6,13 @@
 
 #include <stdarg.h>
 
+#include "arch/riscv/timer.h"
+#include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
 #include "kernel/power.h"
-#include "kernel/xcall.h"
+#include "kernel/sched.h"
+#include "kernel/thread.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -16,9 +20,20 @@ extern const struct ktest ktest_start[], ktest_end[];
 
 #define MAX_SUITES 32
 #define MAX_TESTS_PER_SUITE 64
+#define DEFAULT_TIMEOUT_S 30
+
+/* Suites with these prefixes run only when named: they panic, hang or need a setup. */
+static const char *const manual_prefixes[] = {"panic_", "hang_", "fault_"};
 
 static int failures;          /* failed checks in the running test, any hart */
 static const char *skip_reason;
+
+/* What the watchdog watches: the running test and when it must be done by. */
+static struct {
+    const struct ktest *test;
+    int index, suite_number;
+    uint64_t deadline_us, timeout_s;
+} running;
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -35,7 +50,31 @@ void ktest_skip(const char *reason) { skip_reason = reason; }
 
 int ktest_failed(void) { return __atomic_load_n(&failures, __ATOMIC_RELAXED) != 0; }
 
-void ktest_on_each_hart(void (*fn)(void *arg), void *arg) { xcall_all(fn, arg); }
+void ktest_on_each_hart(void (*fn)(void *arg), void *arg)
+{
+    static const char *const names[] = {"ktest/0", "ktest/1", "ktest/2",  "ktest/3",
+                                         "ktest/4", "ktest/5", "ktest/6",  "ktest/7",
+                                         "ktest/8", "ktest/9", "ktest/10", "ktest/11",
+                                         "ktest/12", "ktest/13", "ktest/14", "ktest/15"};
+    _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra test threads");
+    struct thread *workers[NCPU] = {0};
+    for (int cpu = 0; cpu < ncpu; cpu++) {
+        workers[cpu] = thread_create(names[cpu], fn, arg, cpu);
+        if (!workers[cpu])
+            ktest_fail(__FILE__, __LINE__, "no thread for cpu %d (table full or no memory)", cpu);
+    }
+    for (int cpu = 0; cpu < ncpu; cpu++)
+        if (workers[cpu])
+            thread_join(workers[cpu]);
+}
+
+static int is_manual(const char *suite)
+{
+    for (size_t i = 0; i < sizeof(manual_prefixes) / sizeof(manual_prefixes[0]); i++)
+        if (strncmp(suite, manual_prefixes[i], strlen(manual_prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
 
 /* The distinct suite names, in link order. */
 static int list_suites(const char **names)
@@ -51,7 +90,7 @@ static int list_suites(const char **names)
     return n;
 }
 
-/* Is `suite` named in the comma-separated selection? "all" names every non-panic suite. */
+/* Is `suite` named in the comma-separated selection? "all" names every non-manual suite. */
 static int selected(const char *suite, const char *sel, size_t len)
 {
     size_t slen = strlen(suite);
@@ -59,7 +98,7 @@ static int selected(const char *suite, const char *sel, size_t len)
         size_t j = i;
         while (j < len && sel[j] != ',')
             j++;
-        if (j - i == 3 && strncmp(sel + i, "all", 3) == 0 && strncmp(suite, "panic_", 6) != 0)
+        if (j - i == 3 && strncmp(sel + i, "all", 3) == 0 && !is_manual(suite))
             return 1;
         if (j - i == slen && strncmp(sel + i, suite, slen) == 0)
             return 1;
@@ -111,8 +150,13 @@ static int run_suite(const char *suite, int number)
         const struct ktest *t = tests[i];
         failures = 0;
         skip_reason = 0;
-        t->fn();
         index++;
+        running.index = index;
+        running.suite_number = number;
+        running.deadline_us = timer_now_us() + running.timeout_s * 1000000;
+        __atomic_store_n(&running.test, t, __ATOMIC_RELEASE);
+        t->fn();
+        __atomic_store_n(&running.test, NULL, __ATOMIC_RELEASE);
         if (failures) {
             nfailed++;
             kprintf("    not ok %d %s\n", index, t->name);
@@ -124,6 +168,56 @@ static int run_suite(const char *suite, int number)
     }
     kprintf("%sok %d %s\n", nfailed ? "not " : "", number, suite);
     return nfailed;
+}
+
+/*
+ * The watchdog: a test that runs past its limit is reported as failed, with what
+ * every hart is running, and the machine powers off instead of hanging. A test
+ * cannot be killed safely (it may hold locks), so the run ends here; the plan then
+ * does not match and the host runner reports the missing results too.
+ */
+static void watchdog(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        sleep_ticks(TICK_HZ / 10);
+        const struct ktest *t = __atomic_load_n(&running.test, __ATOMIC_ACQUIRE);
+        if (!t || timer_now_us() < running.deadline_us)
+            continue;
+        kprintf("    # watchdog: %s.%s still running after %lu s; every hart:\n", t->suite,
+                t->name, running.timeout_s);
+        thread_dump();
+        kprintf("    not ok %d %s # TIMEOUT\nnot ok %d %s\n", running.index, t->name,
+                running.suite_number, t->suite);
+        power_off(POWER_EXIT_TEST_FAILED);
+    }
+}
+
+struct runner_args {
+    const char *sel;
+    size_t len;
+};
+
+static void runner(void *arg)
+{
+    struct runner_args *a = arg;
+    power_off(ktest_main(a->sel, a->len));
+}
+
+void ktest_start_runner(const char *sel, size_t len)
+{
+    static struct runner_args args;
+    args = (struct runner_args){sel, len};
+    uint64_t timeout = DEFAULT_TIMEOUT_S;
+    if (cmdline_get_u64("ktest.timeout", &timeout) < 0 || timeout == 0)
+        timeout = DEFAULT_TIMEOUT_S;
+    running.timeout_s = timeout;
+    /* The runner is pinned to the boot hart so that tests see a stable cpuid(). */
+    if (!thread_create("ktest", runner, &args, 0) ||
+        !thread_create("ktest.watchdog", watchdog, 0, THREAD_ANY_CPU)) {
+        kprintf("hartos: error: cannot create the test runner threads\n");
+        power_off(POWER_EXIT_TEST_FAILED);
+    }
 }
 
 int ktest_main(const char *sel, size_t len)

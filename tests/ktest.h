@@ -7,12 +7,14 @@
  *                                and both values, marks the test failed, continues
  *   KASSERT_EQ(a, b) ...         the same, but returns from the current function
  *   ktest_skip("why")            marks the test skipped (e.g. no disk attached)
- *   ktest_on_each_hart(fn, arg)  runs fn(arg) on every online hart at once, waits
+ *   ktest_on_each_hart(fn, arg)  runs fn(arg) in one pinned thread per online hart,
+ *                                all at once, and joins them
  *
  * Checks may run on any hart at the same time: failures are counted atomically.
  * Output is KTAP version 1: one subtest per suite. The kernel command line picks the
- * suites (ktest=all, ktest=boot,lib); suites whose name starts with "panic_" are
- * expected to panic and only run when named.
+ * suites (ktest=all, ktest=boot,lib). Suites named panic_* (expected to panic),
+ * hang_* (expected to hang) and fault_* (need a special QEMU setup) only run when
+ * named; the host runner checks what they must show.
  */
 #pragma once
 
@@ -41,6 +43,9 @@ void ktest_on_each_hart(void (*fn)(void *arg), void *arg);
 
 /* Runs the selected suites; returns the power-off status (POWER_EXIT_*). */
 int ktest_main(const char *selection, size_t len);
+/* Starts ktest_main in a thread pinned to CPU 0, plus the per-test watchdog
+ * (limit: ktest.timeout= seconds, default 30); powers off when the suites are done. */
+void ktest_start_runner(const char *selection, size_t len);
 
 #define KTEST_CHECK_OP_(a, op, b, on_fail)                                                \
     do {                                                                                  \

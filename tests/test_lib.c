@@ -60,6 +60,10 @@ KTEST(lib, printf_pointer_string_char_percent)
     EXPECT_FORMAT("0x80200000", "%p", (void *)0x80200000UL);
     EXPECT_FORMAT("0x0", "%p", (void *)0);
     EXPECT_FORMAT("0xffffffffffffffff", "%p", (void *)UINTPTR_MAX);
+    /* The width covers "0x" too; zero padding goes between "0x" and the digits. */
+    EXPECT_FORMAT("      0x1234|", "%12p|", (void *)0x1234);
+    EXPECT_FORMAT("0x1234      |", "%-12p|", (void *)0x1234);
+    EXPECT_FORMAT("-0042|", "%05d|", -42);
     EXPECT_FORMAT("hello, world", "%s, %s", "hello", "world");
     EXPECT_FORMAT("[]", "[%s]", "");
     /* A NULL string prints as "(null)" instead of faulting (GCC rightly objects to a

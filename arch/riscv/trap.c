@@ -8,7 +8,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
-#include "kernel/xcall.h"
+#include "kernel/sched.h"
 
 extern char trap_vector[];
 
@@ -52,16 +52,19 @@ void trap_handler(struct trap_frame *f)
         switch (f->scause & ~SCAUSE_INTERRUPT) {
         case IRQ_S_TIMER:
             timer_interrupt();
+            sched_tick(); /* may switch to another thread and come back later */
             return;
         case IRQ_S_SOFT:
             csr_clear(sip, SIE_SSIE); /* acknowledge the IPI */
             if (panic_in_progress())
                 panic_halt_this_hart();
-            return; /* xcall work is picked up by the idle loop the IPI woke */
+            return; /* the IPI only had to wake the hart from wfi (sched.c) */
         default:
             panic("unexpected interrupt %lu on cpu %d", f->scause & ~SCAUSE_INTERRUPT, cpuid());
         }
     }
+    if (panic_in_progress()) /* a fault inside panic: say so once and stop */
+        panic("%s at sepc=%p while panicking", trap_cause_name(f->scause), (void *)f->sepc);
     kprintf("trap: %s (scause %lu) at sepc=%p stval=%p on cpu %d\n", trap_cause_name(f->scause),
             f->scause, (void *)f->sepc, (void *)f->stval, cpuid());
     dump_registers(f);

@@ -1,0 +1,31 @@
+/*
+ * Description: the per-hart scheduler and sleep/wakeup.
+ *  - sched_init: once, on the boot hart, before any thread exists
+ *  - sched_run_hart: the scheduler loop every hart ends in; never returns
+ *  - sched_tick: from the timer interrupt; preempts the running thread at the end
+ *    of its time slice
+ *  - sleep(chan, lk): the caller holds lk (which protects the condition it waits
+ *    for); sleep releases lk, sleeps until wakeup(chan), and re-acquires lk before
+ *    returning. No wakeup is lost: see the rule in sched.c.
+ *  - wakeup(chan): makes every thread sleeping on chan runnable. Call it holding the
+ *    lock that protects the condition (the one the sleepers passed to sleep). Safe
+ *    from interrupt handlers.
+ *  - sleep_ticks(n): sleeps for n timer ticks (TICK_HZ per second)
+ */
+#pragma once
+
+#include <stdint.h>
+
+struct spinlock;
+
+void sched_init(void);
+__attribute__((noreturn)) void sched_run_hart(void);
+void sched_tick(void);
+void sleep(void *chan, struct spinlock *lk);
+void wakeup(void *chan);
+void sleep_ticks(uint64_t n);
+
+/* For thread.c; both are called with t->lock held. */
+struct thread;
+void sched_make_runnable(struct thread *t); /* state = RUNNABLE, onto a run queue */
+void sched_switch_out(void); /* the running thread gives up the hart (state already set) */
