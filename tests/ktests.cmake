@@ -6,6 +6,13 @@
 hartos_add_ktest(SUITE boot     SMP 1 2 4)
 hartos_add_ktest(SUITE lib      SMP 1 2 4)
 hartos_add_ktest(SUITE spinlock SMP 1 2 4)
+hartos_add_ktest(SUITE sched    SMP 1 2 4)
+
+# A test that never ends (tests/test_sched.c): the in-kernel watchdog must fail it after
+# ktest.timeout= seconds and list what every hart runs, long before the host timeout.
+hartos_add_ktest(SUITE hang_watchdog SMP 2 APPEND "ktest.timeout=2" TIMEOUT 30)
+set_tests_properties(hang_watchdog@smp2 PROPERTIES PASS_REGULAR_EXPRESSION
+  "watchdog: hang_watchdog.spins_forever still running after 2 s.*cpu 0 \\(hart [0-9]+\\): ktest")
 
 # Kernel invariants that must panic (tests/test_panic.c): each suite runs only when named,
 # and passes only if QEMU stops with a non-zero status after a `panic:` line matching
@@ -14,6 +21,7 @@ hartos_add_ktest(SUITE panic_spinlock_recursive SMP 1 EXPECT_PANIC "acquire: loc
 hartos_add_ktest(SUITE panic_spinlock_release   SMP 1 EXPECT_PANIC "release: lock .* not held")
 hartos_add_ktest(SUITE panic_exception          SMP 1 EXPECT_PANIC "load access fault")
 hartos_add_ktest(SUITE panic_other_hart         SMP 2 EXPECT_PANIC "deliberate panic on cpu 1")
+hartos_add_ktest(SUITE panic_sleeplock_release  SMP 2 EXPECT_PANIC "releasesleep: .* does not hold it")
 
 # ---- Disk: drivers/virtio_blk.c (tests/test_virtio.c) ----
 # The test disk: 4 MiB of 1 KiB blocks from tools/mkdisk.py, each holding its number, a
