@@ -74,3 +74,9 @@ hartos_add_ktest(SUITE fault_virtio SMP 2 DISK ${HARTOS_DISK} DISK_LEGACY NAME f
 foreach(test fault_virtio@smp1 fault_virtio@smp4 fault_virtio_legacy)
   hartos_disk_test(${test})
 endforeach()
+
+# ---- Page allocator: mm/pmem.c (tests/test_pmem.c) ----
+hartos_add_ktest(SUITE pmem SMP 1 2 3 4)
+# A double free (second free on another hart) and the free of a page pmem does not manage.
+hartos_add_ktest(SUITE panic_pmem_double_free SMP 2 EXPECT_PANIC "pmem_free: double free of page")
+hartos_add_ktest(SUITE panic_pmem_foreign     SMP 2 EXPECT_PANIC "pmem_free: .* is not a page pmem manages")
