@@ -9,6 +9,7 @@
  *    batches; every page and every counter is accounted for
  *  - exhaustion: every hart at once sees NULL, and allocation works again after frees
  *  - while every hart works on its own list, no pmem lock ever spins
+ *  - the single-lock baseline (tests/pmem_baseline.c) survives the same burst stress
  * Every test ends by checking the accounting the counters promise (pmem.h): per CPU,
  * the list changed by frees - allocs + stolen - robbed, and stolen == robbed overall.
  * The stress test takes its seed from `seed=` on the command line, or the clock, and
@@ -22,6 +23,7 @@
 #include "kernel/thread.h"
 #include "mm/pmem.h"
 #include "tests/ktest.h"
+#include "tests/pmem_baseline.h"
 
 /* --- Helpers: counters, chains of held pages, a barrier, random numbers. */
 
@@ -183,6 +185,8 @@ KTEST(pmem, pages_are_poisoned)
 #define BURST_MAX 48
 
 struct burst_args {
+    const struct pmem_ops *ops; /* the same stress drives pmem and the baseline */
+    int rounds;
     uint64_t seed;
     struct barrier start;
 };
@@ -198,12 +202,12 @@ static void burst_worker(void *arg)
     int me = cpuid(); /* stable: ktest_on_each_hart pins the thread */
     uint64_t rng = a->seed ^ (0x9e3779b97f4a7c15UL * (me + 1));
     barrier_wait(&a->start);
-    for (int round = 0; round < BURST_ROUNDS; round++) {
+    for (int round = 0; round < a->rounds; round++) {
         int n = 1 + next_random(&rng) % BURST_MAX;
         uint64_t stamp = stamp_of(me, round);
         void *chain = 0;
         for (int i = 0; i < n; i++) {
-            uint64_t *p = pmem_alloc();
+            uint64_t *p = a->ops->alloc();
             if (!p) {
                 ktest_fail(__FILE__, __LINE__, "cpu %d: out of memory after %d pages", me, i);
                 break;
@@ -220,7 +224,7 @@ static void burst_worker(void *arg)
                                (void *)p, w, p[w], stamp);
                     break;
                 }
-            pmem_free(p);
+            a->ops->free(p);
         }
     }
 }
@@ -229,12 +233,32 @@ KTEST(pmem, stress_bursts_on_every_hart)
 {
     static struct burst_args args;
     struct snapshot before, after;
-    args = (struct burst_args){.seed = stress_seed(), .start = {.n = ncpu}};
+    args = (struct burst_args){.ops = &pmem_ops_percpu,
+                               .rounds = BURST_ROUNDS,
+                               .seed = stress_seed(),
+                               .start = {.n = ncpu}};
     snapshot(&before);
     ktest_on_each_hart(burst_worker, &args);
     snapshot(&after);
     KEXPECT_EQ(after.free_pages, before.free_pages);
     check_accounting(&before, &after);
+}
+
+/* The baseline the bench compares against must be right too: same stress, fewer rounds
+ * (it poisons with a byte loop). */
+KTEST(pmem, baseline_survives_the_same_stress)
+{
+    static struct burst_args args;
+    size_t pages = pmem_free_pages(), pool = (size_t)ncpu * BURST_MAX;
+    KASSERT_EQ(pmem_baseline_setup(pool), pool);
+    args = (struct burst_args){.ops = &pmem_ops_baseline,
+                               .rounds = BURST_ROUNDS / 4,
+                               .seed = stress_seed(),
+                               .start = {.n = ncpu}};
+    ktest_on_each_hart(burst_worker, &args);
+    KEXPECT_EQ(pmem_baseline_free_pages(), pool);
+    KEXPECT_EQ(pmem_baseline_teardown(), 0);
+    KEXPECT_EQ(pmem_free_pages(), pages);
 }
 
 /* --- The steal path: everything on CPU 0, the others must steal. */
