@@ -27,8 +27,9 @@
  * path: a hit sets the buffer's `referenced` bit; the hand, moving over the buffer
  * array under evict_lock, skips buffers in use, clears a set bit and moves on
  * (a second chance), and evicts the first unused buffer whose bit is clear. Every
- * step either finds a victim or clears a bit that a hit set, so a miss costs O(1)
- * amortised whatever nbuf is. The hand gives up after two sweeps (the second one
+ * step finds the victim, clears a bit that a hit set, or passes a buffer in use (no
+ * more of those than there are holders), so a miss costs O(1) amortised whatever
+ * nbuf is. The hand gives up after two sweeps (the second one
  * ignores the bits): then every buffer was in use, and bread returns BCACHE_ENOBUFS.
  *
  * Errors: a failed read leaves the buffer invalid, so the next bread of that block
@@ -60,43 +61,30 @@ static int disk_io(struct buf *b, int write)
     return virtio_blk_read((int)b->dev, b->blockno, b->data);
 }
 
-/* Frees the pages of the first n buffers: a page starts where a header or data does. */
-static void free_pages(struct buf **table, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (((uintptr_t)table[i]->data & (PAGE_SIZE - 1)) == 0)
-            pmem_free(table[i]->data);
-    for (int i = 0; i < n; i++)
-        if (((uintptr_t)table[i] & (PAGE_SIZE - 1)) == 0)
-            pmem_free(table[i]);
-    pmem_free(table);
-}
+/*
+ * Memory: one pmem page holds the table of buffer pointers; each further page holds
+ * PER_PAGE buffers, their data blocks first (page-aligned, as the device likes) and
+ * their headers after them. Returns how many of the nbuf buffers it could make.
+ */
+#define PER_PAGE ((int)(PAGE_SIZE / (BSIZE + sizeof(struct buf))))
 
-/* Carves nbuf headers and nbuf data blocks out of pmem pages; a piece never
- * straddles a page. Returns the number of buffers it could make. */
 static int alloc_buffers(struct buf **table, int nbuf)
 {
-    uint8_t *hdr = 0, *data = 0;
-    size_t hdr_off = PAGE_SIZE, data_off = PAGE_SIZE;
-    for (int i = 0; i < nbuf; i++) {
-        if (hdr_off + sizeof(struct buf) > PAGE_SIZE && !(hdr = pmem_alloc(), hdr_off = 0, hdr))
+    for (int i = 0; i < nbuf; i += PER_PAGE) {
+        uint8_t *page = pmem_alloc();
+        if (!page)
             return i;
-        if (data_off + BSIZE > PAGE_SIZE && !(data = pmem_alloc(), data_off = 0, data)) {
-            if (hdr_off == 0)
-                pmem_free(hdr); /* the fresh header page holds nothing yet */
-            return i;
+        for (int j = 0; j < PER_PAGE && i + j < nbuf; j++) {
+            table[i + j] = (struct buf *)(page + PER_PAGE * BSIZE) + j;
+            table[i + j]->data = page + j * BSIZE;
         }
-        table[i] = (struct buf *)(hdr + hdr_off);
-        table[i]->data = data + data_off;
-        hdr_off += sizeof(struct buf);
-        data_off += BSIZE;
     }
     return nbuf;
 }
 
 int bcache_init(struct bcache *c, const char *name, int nbuf)
 {
-    _Static_assert(BSIZE <= PAGE_SIZE, "a block must fit in a page");
+    _Static_assert(BSIZE + sizeof(struct buf) <= PAGE_SIZE, "a buffer must fit in a page");
     if (c->nbuf)
         panic("bcache_init: cache '%s' initialised twice", c->name);
     if (nbuf < 1 || nbuf > BCACHE_MAX_NBUF)
@@ -104,8 +92,10 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
     struct buf **table = pmem_alloc();
     int made = table ? alloc_buffers(table, nbuf) : 0;
     if (made < nbuf) {
+        for (int i = 0; i < made; i += PER_PAGE)
+            pmem_free(table[i]->data); /* the first data block starts its page */
         if (table)
-            free_pages(table, made);
+            pmem_free(table);
         kprintf("bcache %s: error: no memory for %d buffers\n", name, nbuf);
         return BCACHE_ENOMEM;
     }
@@ -241,36 +231,30 @@ int bwrite(struct buf *b)
     return err;
 }
 
-/* The caller holds a reference, so dev and blockno cannot change under us here. */
+/*
+ * Adds delta to b's refcnt under its bucket's lock. The caller holds a reference (or
+ * a pin), so b's identity, and with it its bucket, cannot change meanwhile.
+ */
+static void ref_add(struct buf *b, int delta, const char *who)
+{
+    struct bcache_bucket *bk = bucket(b->cache, b->dev, b->blockno);
+    acquire(&bk->lock);
+    if (b->refcnt + delta < 0)
+        panic("%s: block %lu of cache '%s' has refcnt %d", who, b->blockno, b->cache->name,
+              b->refcnt);
+    b->refcnt += delta;
+    release(&bk->lock);
+}
+
+/* Sleeplock first: once refcnt is 0 the evictor may take b, so it must be unlocked. */
 void brelse(struct buf *b)
 {
     releasesleep(&b->lock); /* panics if the caller does not hold b */
-    struct bcache_bucket *bk = bucket(b->cache, b->dev, b->blockno);
-    acquire(&bk->lock);
-    if (b->refcnt < 1)
-        panic("brelse: block %lu of cache '%s' has refcnt %d", b->blockno, b->cache->name,
-              b->refcnt);
-    b->refcnt--;
-    release(&bk->lock);
+    ref_add(b, -1, "brelse");
 }
 
-void bpin(struct buf *b)
-{
-    struct bcache_bucket *bk = bucket(b->cache, b->dev, b->blockno);
-    acquire(&bk->lock);
-    b->refcnt++;
-    release(&bk->lock);
-}
-
-void bunpin(struct buf *b)
-{
-    struct bcache_bucket *bk = bucket(b->cache, b->dev, b->blockno);
-    acquire(&bk->lock);
-    if (b->refcnt < 1)
-        panic("bunpin: block %lu of cache '%s' is not pinned", b->blockno, b->cache->name);
-    b->refcnt--;
-    release(&bk->lock);
-}
+void bpin(struct buf *b) { ref_add(b, 1, "bpin"); }
+void bunpin(struct buf *b) { ref_add(b, -1, "bunpin"); }
 
 /* Sums the counters without taking locks: figures may be a moment old, never torn. */
 void bcache_stats_get(struct bcache *c, struct bcache_stats *s)
@@ -289,14 +273,15 @@ void bcache_stats_get(struct bcache *c, struct bcache_stats *s)
     s->evict_spins = c->evict_lock.spins;
 }
 
+/* One line for the cache, one per bucket (buffers in it now, counters, its lock). */
 void bcache_stats_print(struct bcache *c)
 {
     struct bcache_stats s;
     bcache_stats_get(c, &s);
-    kprintf("bcache %s: %d buffers, %lu hits, %lu misses, %lu evictions, %lu hand steps\n",
-            c->name, c->nbuf, s.hits, s.misses, s.evictions, s.hand_steps);
-    kprintf("  %-8s %6s %10s %10s %10s %10s %8s\n", "bucket", "bufs", "hits", "misses",
-            "evictions", "acquires", "spins");
+    kprintf("bcache %s: %d buffers, %lu hits, %lu misses, %lu evictions, %lu hand steps; "
+            "%s: %lu acquires, %lu spins\n", c->name, c->nbuf, s.hits, s.misses, s.evictions,
+            s.hand_steps, c->evict_lockname, s.evict_acquires, s.evict_spins);
+    kprintf("  bucket  bufs       hits     misses  evictions   acquires      spins\n");
     for (int i = 0; i < BCACHE_NBUCKET; i++) {
         struct bcache_bucket *bk = &c->buckets[i];
         int n = 0;
@@ -305,9 +290,7 @@ void bcache_stats_print(struct bcache *c)
         list_for_each(p, &bk->list)
             n++;
         release(&bk->lock);
-        kprintf("  %-8d %6d %10lu %10lu %10lu %10lu %8lu\n", i, n, bk->hits, bk->misses,
+        kprintf("  %6d %5d %10lu %10lu %10lu %10lu %10lu\n", i, n, bk->hits, bk->misses,
                 bk->evictions, bk->lock.acquires, bk->lock.spins);
     }
-    kprintf("  %-8s %6s %10s %10s %10s %10lu %8lu\n", "evict", "", "", "", "", s.evict_acquires,
-            s.evict_spins);
 }

@@ -50,7 +50,7 @@ struct buf {
     struct sleeplock lock;   /* held by the user between bread and brelse */
     struct bcache *cache;
     uint8_t *data;           /* BSIZE bytes */
-};
+} __attribute__((aligned(64))); /* harts using different buffers share no cache line */
 
 /* Cache-line aligned, so harts working on different buckets never share a line. */
 struct bcache_bucket {
