@@ -1,22 +1,22 @@
 /*
  * Description: the buffer cache benchmark (see bench_bufcache.h). Each measurement
- * runs one workload on n harts (worker threads pinned to CPUs 0..n-1, started
- * together at a set time) against one cache, and prints a line
- *   BENCH bufcache workload=<w> cache=<bucketed|single-lock> nbuf=<n> harts=<h>
- *         ops=<n> us=<n> ops_per_s=<n> hits=<n> misses=<n> acquires=<n> spins=<n>
- *         spins_per_1k_acq=<x.xxx> spins_per_1k_ops=<x.xxx> us_per_miss=<x.xxx>
- *         hand_steps_per_miss=<x.xxx>
- * (one line; fields in this order) that tools can parse. The workloads:
+ * runs one workload on h harts (worker threads pinned to CPUs 0..h-1, released together
+ * at a set time) against one cache, and prints one line for tools/bench_bufcache.py:
+ *   BENCH bench=bufcache cache=<bucketed|single-lock> workload=<w> round=<r> nbuf=<n>
+ *         harts=<h> ops=<per hart, comma-separated> us=<wall time> hits=<n> misses=<n>
+ *         acquires=<n> spins=<n> hand_steps=<n> errors=<n>
+ * Integers only; acquires and spins are the cache's spinlocks (bucket and eviction
+ * locks, or the baseline's one lock), not the buffers' sleeplocks. The workloads:
  *   hit     every hart re-reads its own 6 blocks, chosen so that no two harts' blocks
  *           share a bucket: the bucketed cache's best case, the baseline's worst
- *   miss    every hart reads random blocks of a set 4x the cache: almost every read
- *           evicts and goes to the disk; at nbuf 64 and 512 (a miss must cost the
- *           same whatever nbuf is: CLOCK's hand steps per miss stay ~constant)
+ *   miss    every hart reads random blocks of a set 4x the cache: most reads evict and
+ *           go to the disk; at nbuf 64 and 512, to show that a miss costs the same
+ *           whatever nbuf is (CLOCK's hand steps per miss stay constant)
  *   test0   shaped like the xv6 lock lab's bcachetest test0: every hart re-reads its
- *           own small run of 10 consecutive blocks, 65,000 bread/brelse in total;
- *           spins is the lab's "tot"
- * Both caches are measured in the same boot, one after the other, so their ratio
- * holds on a noisy host. Nothing here is asserted: timings are not test results.
+ *           own run of 10 consecutive blocks, 65,000 bread/brelse in all; the lab's
+ *           "tot" is the spins figure
+ * Both caches run in the same boot, alternating, ROUNDS times, so that medians and
+ * ratios hold on a noisy host. Nothing here is asserted: timings are not test results.
  */
 #include "tests/bench_bufcache.h"
 
@@ -30,12 +30,13 @@
 
 #define HIT_NBUF 64
 #define HIT_BLOCKS 6
-#define HIT_MS 300
-#define MISS_MS 300
+#define HIT_MS 200
+#define MISS_MS 200
 #define MISS_FIRST 2048 /* the miss sets are 2048.. 2048 + 4 * nbuf - 1 (<= 4095) */
 #define TEST0_BLOCKS 10
 #define TEST0_OPS 65000
 #define START_DELAY_US 20000 /* time for every worker to reach its start line */
+#define ROUNDS 3
 
 static struct bcache bucketed64, bucketed512;
 static struct bcache_baseline single64, single512;
@@ -43,7 +44,7 @@ static struct bcache_baseline single64, single512;
 struct run {
     struct bcache_ops ops;
     const char *workload;
-    int nbuf, nharts;
+    int round, nbuf, nharts;
     uint64_t blocks[NCPU][TEST0_BLOCKS]; /* hit, test0: each hart's own blocks */
     int nblocks;
     uint64_t first, count;               /* miss: the random set */
@@ -83,14 +84,6 @@ static void worker(void *arg)
     r->finish_us[c] = timer_now_us();
 }
 
-/* x/y with three decimals, as text (kprintf has no %f). */
-static const char *ratio(char *buf, uint64_t x, uint64_t y)
-{
-    uint64_t milli = y ? x * 1000 / y : 0;
-    snprintf(buf, 24, "%lu.%03lu", milli / 1000, milli % 1000);
-    return buf;
-}
-
 /* Runs `run` as set up on its nharts harts; prints its BENCH line if `report`. */
 static void measure(int report)
 {
@@ -108,23 +101,22 @@ static void measure(int report)
         if (t[c])
             thread_join(t[c]);
     r->ops.stats(r->ops.cache, &b);
-    uint64_t ops = 0, errors = 0, last = r->start_us;
+    uint64_t errors = 0, last = r->start_us;
     for (int c = 0; c < r->nharts; c++) {
-        ops += r->done[c];
         errors += r->errors[c];
         last = r->finish_us[c] > last ? r->finish_us[c] : last;
     }
-    uint64_t us = last - r->start_us, misses = b.misses - a.misses;
-    uint64_t acq = b.acquires - a.acquires, spins = b.spins - a.spins;
-    char s1[24], s2[24], s3[24], s4[24];
-    if (report)
-        kprintf("BENCH bufcache workload=%s cache=%s nbuf=%d harts=%d ops=%lu us=%lu ops_per_s=%lu "
-            "hits=%lu misses=%lu acquires=%lu spins=%lu spins_per_1k_acq=%s spins_per_1k_ops=%s "
-            "us_per_miss=%s hand_steps_per_miss=%s\n",
-            r->workload, r->ops.kind, r->nbuf, r->nharts, ops, us, us ? ops * 1000000 / us : 0,
-            b.hits - a.hits, misses, acq, spins, ratio(s1, spins * 1000, acq),
-            ratio(s2, spins * 1000, ops), ratio(s3, misses ? us * r->nharts : 0, misses),
-            ratio(s4, b.hand_steps - a.hand_steps, misses));
+    if (!report)
+        return;
+    char list[NCPU * 21 + 1];
+    size_t len = 0;
+    for (int c = 0; c < r->nharts; c++)
+        len += snprintf(list + len, sizeof(list) - len, "%s%lu", c ? "," : "", r->done[c]);
+    kprintf("BENCH bench=bufcache cache=%s workload=%s round=%d nbuf=%d harts=%d ops=%s us=%lu "
+            "hits=%lu misses=%lu acquires=%lu spins=%lu hand_steps=%lu errors=%lu\n",
+            r->ops.kind, r->workload, r->round, r->nbuf, r->nharts, list, last - r->start_us,
+            b.hits - a.hits, b.misses - a.misses, b.acquires - a.acquires, b.spins - a.spins,
+            b.hand_steps - a.hand_steps, errors);
     if (errors || !t[r->nharts - 1])
         kprintf("bench bufcache: error: %lu failed reads or a missing worker thread\n", errors);
 }
@@ -142,10 +134,10 @@ static int init_caches(void)
     return 0;
 }
 
-static void hit(struct bcache_ops ops, int nharts)
+static void hit(struct bcache_ops ops, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "hit", .nbuf = HIT_NBUF, .nharts = nharts,
+    run = (struct run){.ops = ops, .workload = "hit", .round = round, .nbuf = HIT_NBUF, .nharts = nharts,
                        .nblocks = HIT_BLOCKS, .ops_per_hart = HIT_BLOCKS};
     for (int c = 0; c < nharts; c++) /* hart c: blocks in buckets c, c + nharts, ... */
         for (uint64_t b = 1024, k = 0; k < HIT_BLOCKS; b++)
@@ -159,22 +151,22 @@ static void hit(struct bcache_ops ops, int nharts)
 
 /* Random reads of a set 4x the cache. A first unmeasured run fills the cache, so the
  * measured one sees the steady state: a miss evicts. */
-static void miss(struct bcache_ops ops, int nbuf, int nharts)
+static void miss(struct bcache_ops ops, int nbuf, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "miss", .nbuf = nbuf, .nharts = nharts,
+    run = (struct run){.ops = ops, .workload = "miss", .round = round, .nbuf = nbuf, .nharts = nharts,
                        .first = MISS_FIRST, .count = 4 * (uint64_t)nbuf,
-                       .ops_per_hart = 2 * (uint64_t)nbuf};
+                       .ops_per_hart = 2 * (uint64_t)nbuf / (uint64_t)nharts};
     measure(0);
     run.ops_per_hart = 0;
     run.end_us = MISS_MS * 1000;
     measure(1);
 }
 
-static void test0(struct bcache_ops ops, int nharts)
+static void test0(struct bcache_ops ops, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "test0", .nbuf = HIT_NBUF, .nharts = nharts,
+    run = (struct run){.ops = ops, .workload = "test0", .round = round, .nbuf = HIT_NBUF, .nharts = nharts,
                        .nblocks = TEST0_BLOCKS, .ops_per_hart = TEST0_OPS / nharts};
     for (int c = 0; c < nharts; c++)
         for (int k = 0; k < TEST0_BLOCKS; k++)
@@ -194,17 +186,20 @@ int bench_bufcache(void)
         {bcache_ops_bucketed(&bucketed64), bcache_ops_baseline(&single64)},
         {bcache_ops_bucketed(&bucketed512), bcache_ops_baseline(&single512)}};
     static const int harts[] = {1, 2, 4};
-    for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
+    int most = ncpu < 4 ? ncpu : 4;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
+            for (int k = 0; k < 2; k++)
+                hit(caches[0][k], harts[i], round);
+        for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
+            for (int k = 0; k < 2; k++)
+                miss(caches[0][k], HIT_NBUF, harts[i], round);
+        for (int k = 0; k < 2; k++) {
+            miss(caches[1][k], 512, 1, round);
+            miss(caches[1][k], 512, most, round);
+        }
         for (int k = 0; k < 2; k++)
-            hit(caches[0][k], harts[i]);
-    for (int i = 0; i < 3 && harts[i] <= ncpu; i++)
-        for (int k = 0; k < 2; k++)
-            miss(caches[0][k], HIT_NBUF, harts[i]);
-    for (int k = 0; k < 2; k++) {
-        miss(caches[1][k], 512, 1);
-        miss(caches[1][k], 512, ncpu < 4 ? ncpu : 4);
+            test0(caches[0][k], most, round);
     }
-    for (int k = 0; k < 2; k++)
-        test0(caches[0][k], ncpu < 4 ? ncpu : 4);
     return 0;
 }
