@@ -4,10 +4,12 @@
  * kmain starts it with SBI HSM. This is the only file that knows every subsystem.
  */
 #include "arch/riscv/csr.h"
+#include "arch/riscv/plic.h"
 #include "arch/riscv/sbi.h"
 #include "arch/riscv/timer.h"
 #include "arch/riscv/trap.h"
 #include "drivers/uart.h"
+#include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -23,11 +25,12 @@
 
 extern char _secondary_start[];
 
-/* Every hart that is up runs this: traps, timer, then it is counted online. */
+/* Every hart that is up runs this: traps, timer, device interrupts, then it is counted online. */
 static void hart_init(void)
 {
     trap_init_hart();
     timer_init_hart();
+    plic_init_hart();
     __atomic_store_n(&mycpu()->online, 1, __ATOMIC_RELEASE);
 }
 
@@ -101,13 +104,15 @@ void kmain(uint64_t hartid, void *dtb)
     /* 4. Threads and run queues, before any hart can schedule. */
     sched_init();
     threads_init();
-    /* 5. Traps and the timer on this hart. */
+    /* 5. Traps, the timer and the PLIC (which context is whose) on this hart. */
     timer_init(machine.timebase_hz, machine.has_sstc);
+    plic_init();
     hart_init();
     intr_on();
     /* 6. Every other hart; each ends in its scheduler loop. */
     start_secondary_harts(hartid);
     kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
+    virtio_blk_init(); /* disks: their requests sleep, so after the scheduler is set up */
 
     /* 7. The first thread: the test runner when the command line asks for tests. */
     size_t len;

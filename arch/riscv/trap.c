@@ -4,6 +4,7 @@
 #include "arch/riscv/trap.h"
 
 #include "arch/riscv/csr.h"
+#include "arch/riscv/plic.h"
 #include "arch/riscv/timer.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -59,6 +60,9 @@ void trap_handler(struct trap_frame *f)
             if (panic_in_progress())
                 panic_halt_this_hart();
             return; /* the IPI only had to wake the hart from wfi (sched.c) */
+        case IRQ_S_EXT:
+            plic_handle_irq(); /* a device: the PLIC says which */
+            return;
         default:
             panic("unexpected interrupt %lu on cpu %d", f->scause & ~SCAUSE_INTERRUPT, cpuid());
         }
