@@ -1,0 +1,353 @@
+/*
+ * Description: the pmem benchmarks (see bench_pmem.h and bench.h for the output).
+ *
+ * bench_pmem runs each workload on every online hart at once, first over the per-CPU
+ * lists, then over the single-lock baseline, ROUNDS times; tools/bench.py takes the
+ * median. Alternating in one boot keeps the comparison fair on a noisy host.
+ *  - pairs: each hart does PAIRS rounds of alloc, write one word, free. This is the
+ *    shape of xv6's lock lab kalloctest test1 (2 processes x 100,000 sbrk rounds), so
+ *    the 2-hart run's spins per acquire can be set beside the lab's numbers.
+ *  - bursts: each hart allocates BURST pages, writes one word in each, frees them all.
+ *  - steal: every pmem page starts on CPU 0's list; each other hart allocates
+ *    STEAL_PAGES pages then frees them: every page a thief gets is stolen, in batches.
+ *    (The baseline has no lists to steal from; it runs the same loop for comparison.)
+ * The pairs workload also runs over the `lock` calibration below: its rate is the
+ * best any allocator taking one lock per call can reach on this machine.
+ * Before every per-CPU run the pages are dealt out evenly over the lists, so that
+ * pairs and bursts work on each hart's own list only: their spins should be 0.
+ *
+ * bench_pmem_instr counts instructions per alloc+free pair with rdinstret on the
+ * calling hart: the best of INSTR_RUNS runs (a run a timer tick lands in counts the
+ * interrupt handler too). Two calibration rows go with it: `null`, the same loop over
+ * empty functions (the loop's own cost), and `lock`, functions that only take and drop
+ * a spinlock (what kernel/spinlock.c costs per call, which no allocator with a lock
+ * per call can go below).
+ */
+#include "tests/bench_pmem.h"
+
+#include "arch/riscv/csr.h"
+#include "arch/riscv/timer.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/spinlock.h"
+#include "mm/pmem.h"
+#include "tests/ktest.h"
+#include "tests/pmem_baseline.h"
+
+#ifndef PMEM_POISON
+#define PMEM_POISON 0
+#endif
+
+#define ROUNDS 9
+#define PAIRS 100000      /* per hart and run, as kalloctest's N */
+#define BURST 64          /* pages held at once per hart */
+#define BURST_ROUNDS 1500 /* per hart and run: 96,000 pairs */
+#define STEAL_PAGES 2048  /* per thief and run */
+#define POOL_PAGES 12288  /* the baseline's pool (48 MiB): enough for every workload */
+#define INSTR_PAIRS 1000
+#define INSTR_RUNS 20
+
+/*
+ * Calibration "allocators", for scale: `null` returns one static page and frees
+ * nothing (the cost of the loop and the calls); `lock` takes and drops a spinlock of
+ * its own hart per call and nothing else, so no allocator with a lock per call can be
+ * cheaper or scale better than it.
+ */
+static char null_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+/* One per hart, never shared, each on cache lines of its own (as pmem's are). */
+static struct calibration_lock {
+    struct spinlock lock;
+} __attribute__((aligned(64))) calibration_locks[NCPU];
+
+__attribute__((noinline)) static void *null_alloc(void)
+{
+    __asm__ volatile("" ::: "memory"); /* keep the call: this measures the loop itself */
+    return null_page;
+}
+
+__attribute__((noinline)) static void null_free(void *pa)
+{
+    __asm__ volatile("" ::"r"(pa) : "memory");
+}
+
+static void null_lock_counts(uint64_t *acquires, uint64_t *spins)
+{
+    *acquires = *spins = 0;
+}
+
+__attribute__((noinline)) static void *lock_alloc(void)
+{
+    struct spinlock *lk = &calibration_locks[cpuid()].lock; /* a pinned thread: stays put */
+    acquire(lk);
+    release(lk);
+    return null_page;
+}
+
+__attribute__((noinline)) static void lock_free(void *pa)
+{
+    (void)pa;
+    struct spinlock *lk = &calibration_locks[cpuid()].lock;
+    acquire(lk);
+    release(lk);
+}
+
+static void lock_lock_counts(uint64_t *acquires, uint64_t *spins)
+{
+    *acquires = *spins = 0;
+    for (int i = 0; i < NCPU; i++) {
+        *acquires += calibration_locks[i].lock.acquires;
+        *spins += calibration_locks[i].lock.spins;
+    }
+}
+
+static const struct pmem_ops null_ops = {"null", null_alloc, null_free, null_lock_counts};
+static const struct pmem_ops lock_ops = {"lock", lock_alloc, lock_free, lock_lock_counts};
+
+static void init_calibration(void)
+{
+    if (!calibration_locks[0].lock.name) /* once: lockstat keeps pointers to them */
+        for (int i = 0; i < NCPU; i++)
+            spinlock_init(&calibration_locks[i].lock, "bench.calibration");
+}
+
+enum workload { PAIRS_RUN, BURSTS_RUN, STEAL_RUN };
+static const char *const workload_names[] = {"pairs", "bursts", "steal"};
+
+struct run {
+    const struct pmem_ops *ops;
+    enum workload w;
+    int start_arrived, failed;
+    uint64_t t0[NCPU], t1[NCPU], pairs[NCPU];
+};
+
+/* Every hart waits until all have arrived, so that the timed loops overlap. */
+static void start_together(struct run *r)
+{
+    __atomic_add_fetch(&r->start_arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&r->start_arrived, __ATOMIC_ACQUIRE) < ncpu)
+        ;
+}
+
+static uint64_t pairs_loop(const struct pmem_ops *ops)
+{
+    for (int i = 0; i < PAIRS; i++) {
+        volatile int *p = ops->alloc();
+        if (!p)
+            return i;
+        p[1] = 1; /* kalloctest's *(int *)(a + 4) = 1 */
+        ops->free((void *)p);
+    }
+    return PAIRS;
+}
+
+static uint64_t bursts_loop(const struct pmem_ops *ops)
+{
+    void *held[BURST];
+    for (int r = 0; r < BURST_ROUNDS; r++) {
+        for (int i = 0; i < BURST; i++) {
+            held[i] = ops->alloc();
+            if (!held[i])
+                return (uint64_t)r * BURST;
+            *(volatile int *)held[i] = i;
+        }
+        for (int i = 0; i < BURST; i++)
+            ops->free(held[i]);
+    }
+    return (uint64_t)BURST_ROUNDS * BURST;
+}
+
+/* Chains the pages through their first word: STEAL_PAGES pointers would not fit a stack. */
+static uint64_t steal_loop(const struct pmem_ops *ops)
+{
+    if (cpuid() == 0)
+        return 0; /* CPU 0 holds the pages; the others take them */
+    void *chain = 0;
+    uint64_t n = 0;
+    for (; n < STEAL_PAGES; n++) {
+        void **p = ops->alloc();
+        if (!p)
+            break;
+        *p = chain;
+        chain = p;
+    }
+    while (chain) {
+        void *next = *(void **)chain;
+        ops->free(chain);
+        chain = next;
+    }
+    return n;
+}
+
+static void worker(void *arg)
+{
+    struct run *r = arg;
+    int me = cpuid(); /* pinned by ktest_on_each_hart */
+    start_together(r);
+    uint64_t t0 = rdtime(), n;
+    switch (r->w) {
+    case PAIRS_RUN:
+        n = pairs_loop(r->ops);
+        break;
+    case BURSTS_RUN:
+        n = bursts_loop(r->ops);
+        break;
+    default:
+        n = steal_loop(r->ops);
+        break;
+    }
+    r->t1[me] = rdtime();
+    r->t0[me] = t0;
+    r->pairs[me] = n;
+    uint64_t wanted = r->w == PAIRS_RUN    ? PAIRS
+                      : r->w == BURSTS_RUN ? (uint64_t)BURST_ROUNDS * BURST
+                      : me                 ? STEAL_PAGES
+                                           : 0;
+    if (n != wanted)
+        __atomic_store_n(&r->failed, 1, __ATOMIC_RELAXED);
+}
+
+/* All pmem pages onto one list per hart, evenly, in runs of consecutive pages (as
+ * pmem_init deals them, so that harts do not share bitmap cache lines); or all onto
+ * CPU 0's. The pages are chained through their first word meanwhile. */
+static void *deal[NCPU];
+
+static void free_dealt(void *arg)
+{
+    (void)arg;
+    for (void *p = deal[cpuid()], *next; p; p = next) {
+        next = *(void **)p;
+        pmem_free(p);
+    }
+    deal[cpuid()] = 0;
+}
+
+static void spread_pages(int onto_cpu0_only)
+{
+    size_t n = pmem_free_pages(), i = 0;
+    for (void *p; (p = pmem_alloc()) != 0; i++) {
+        int k = onto_cpu0_only || i >= n ? 0 : (int)(i * ncpu / n);
+        *(void **)p = deal[k];
+        deal[k] = p;
+    }
+    /* A few pages stay out on CPU 0's list for the worker threads' stacks. */
+    for (int i = 0; i < 2 * ncpu && deal[0]; i++) {
+        void *p = deal[0];
+        deal[0] = *(void **)p;
+        pmem_free(p);
+    }
+    if (onto_cpu0_only)
+        free_dealt(0); /* on CPU 0, the runner's hart */
+    else
+        ktest_on_each_hart(free_dealt, 0);
+}
+
+static void steal_counts(uint64_t *steals, uint64_t *stolen)
+{
+    struct pmem_stats s;
+    *steals = *stolen = 0;
+    for (int cpu = 0; pmem_stats(cpu, &s) == 0; cpu++) {
+        *steals += s.steals;
+        *stolen += s.stolen;
+    }
+}
+
+static void print_list(const char *key, const uint64_t *v)
+{
+    kprintf(" %s=", key);
+    for (int i = 0; i < ncpu; i++)
+        kprintf(i ? ",%lu" : "%lu", v[i]);
+}
+
+static int measure(const struct pmem_ops *ops, enum workload w, int round)
+{
+    static struct run r; /* shared with the workers; too big for a stack */
+    if (ops == &pmem_ops_percpu)
+        spread_pages(w == STEAL_RUN);
+    r = (struct run){.ops = ops, .w = w};
+    uint64_t acq0, spins0, acq1, spins1, steals0, stolen0, steals1, stolen1;
+    ops->lock_counts(&acq0, &spins0);
+    steal_counts(&steals0, &stolen0);
+    ktest_on_each_hart(worker, &r);
+    ops->lock_counts(&acq1, &spins1);
+    steal_counts(&steals1, &stolen1);
+    if (ops != &pmem_ops_percpu)
+        steals1 = steals0, stolen1 = stolen0; /* CPU 0's stack allocations meanwhile */
+    uint64_t start = r.t0[0], end = r.t1[0];
+    for (int i = 1; i < ncpu; i++) {
+        start = r.t0[i] < start ? r.t0[i] : start;
+        end = r.t1[i] > end ? r.t1[i] : end;
+    }
+    uint64_t ticks[NCPU];
+    for (int i = 0; i < ncpu; i++)
+        ticks[i] = r.t1[i] - r.t0[i];
+    kprintf("BENCH bench=pmem alloc=%s workload=%s round=%d harts=%d poison=%d timebase=%lu",
+            ops->name, workload_names[w], round, ncpu, PMEM_POISON, timer_timebase_hz());
+    print_list("pairs", r.pairs);
+    print_list("ticks", ticks);
+    kprintf(" wall=%lu acquires=%lu spins=%lu steals=%lu stolen=%lu\n", end - start, acq1 - acq0,
+            spins1 - spins0, steals1 - steals0, stolen1 - stolen0);
+    if (r.failed)
+        kprintf("hartos: error: bench pmem/%s/%s: an allocation failed\n", ops->name,
+                workload_names[w]);
+    return r.failed ? -1 : 0;
+}
+
+int bench_pmem(void)
+{
+    size_t got = pmem_baseline_setup(POOL_PAGES);
+    if (got < POOL_PAGES) {
+        kprintf("hartos: error: bench pmem: the baseline pool got %lu of %d pages; "
+                "give QEMU more memory\n",
+                got, POOL_PAGES);
+        pmem_baseline_teardown();
+        return -1;
+    }
+    init_calibration();
+    int failed = 0;
+    for (int round = 0; round < ROUNDS; round++)
+        for (enum workload w = PAIRS_RUN; w <= STEAL_RUN; w++) {
+            if (w == STEAL_RUN && ncpu < 2)
+                continue; /* nobody to steal */
+            if (w == PAIRS_RUN)
+                failed |= measure(&lock_ops, w, round);
+            failed |= measure(&pmem_ops_percpu, w, round);
+            failed |= measure(&pmem_ops_baseline, w, round);
+        }
+    pmem_stats_print();
+    if (pmem_baseline_teardown() != 0) {
+        kprintf("hartos: error: bench pmem: baseline pages not given back\n");
+        failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+/* --- Instructions per pair. */
+
+static uint64_t best_instret(const struct pmem_ops *ops)
+{
+    uint64_t best = UINT64_MAX;
+    for (int run = 0; run < INSTR_RUNS; run++) {
+        uint64_t i0 = rdinstret();
+        for (int i = 0; i < INSTR_PAIRS; i++)
+            ops->free(ops->alloc());
+        uint64_t n = rdinstret() - i0;
+        best = n < best ? n : best;
+    }
+    return best;
+}
+
+int bench_pmem_instr(void)
+{
+    if (pmem_baseline_setup(64) < 64) {
+        kprintf("hartos: error: bench pmem_instr: no pages for the baseline pool\n");
+        pmem_baseline_teardown();
+        return -1;
+    }
+    init_calibration();
+    const struct pmem_ops *all[] = {&null_ops, &lock_ops, &pmem_ops_percpu, &pmem_ops_baseline};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        kprintf("BENCH bench=pmem_instr alloc=%s workload=pairs harts=%d poison=%d pairs=%d "
+                "instret=%lu\n",
+                all[i]->name, ncpu, PMEM_POISON, INSTR_PAIRS, best_instret(all[i]));
+    return pmem_baseline_teardown() == 0 ? 0 : -1;
+}

@@ -1,0 +1,10 @@
+/*
+ * Description: the pmem benchmarks run by tests/bench.c (`bench=pmem`, `bench=pmem_instr`).
+ *  - bench_pmem: per-CPU lists against the single-lock baseline, on every online hart
+ *  - bench_pmem_instr: instructions per alloc+free pair on the calling hart
+ * Each returns 0, or -1 after printing why the run is not valid.
+ */
+#pragma once
+
+int bench_pmem(void);
+int bench_pmem_instr(void);
