@@ -2,8 +2,9 @@
  * Description: the virtio block benchmark: sequential read throughput of disk 0 with
  * one request in flight against many.
  *  - bench_virtio(): reads the first BENCH_VIRTIO_BLOCKS blocks in order with k
- *    reader threads for k = 1, 2, 4, 8, 16 (thread j reads blocks j, j+k, j+2k, ...,
- *    so the disk sees the blocks in order with about k requests outstanding), and
+ *    reader threads on CPU 0 for k = 1, 2, 4, 8, 16 (thread j reads blocks j, j+k,
+ *    j+2k, ..., so the disk sees the blocks in order with about k requests
+ *    outstanding), and
  *    prints one line per k:
  *      BENCH virtio inflight=<k> harts=<n> interface=<legacy|modern> blocks=<n> us=<n>
  *            blocks_per_s=<n> max_in_flight=<n> desc_waits=<n>
