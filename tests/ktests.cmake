@@ -80,3 +80,20 @@ hartos_add_ktest(SUITE pmem SMP 1 2 3 4)
 # A double free (second free on another hart) and the free of a page pmem does not manage.
 hartos_add_ktest(SUITE panic_pmem_double_free SMP 2 EXPECT_PANIC "pmem_free: double free of page")
 hartos_add_ktest(SUITE panic_pmem_foreign     SMP 2 EXPECT_PANIC "pmem_free: .* is not a page pmem manages")
+
+# ---- Buffer cache: fs/bufcache.c (tests/test_bufcache.c) ----
+# Stress on every hart over the test disk; the writers' blocks are checked after the run.
+hartos_add_ktest(SUITE bufcache SMP 1 2 3 4 DISK ${HARTOS_DISK} TIMEOUT 120)
+hartos_add_ktest(SUITE bufcache SMP 2 DISK ${HARTOS_DISK} DISK_LEGACY NAME bufcache_legacy
+                 TIMEOUT 120)
+foreach(test bufcache@smp1 bufcache@smp2 bufcache@smp3 bufcache@smp4 bufcache_legacy)
+  hartos_disk_test(${test} WRITES)
+endforeach()
+hartos_add_ktest(SUITE bufcache SMP 2 NAME bufcache_nodisk)
+# blkdebug fails the first read of block 3584 and the first write of block 3585 (once each):
+# the error must reach bread's/bwrite's caller, and the retry must go to the disk.
+hartos_add_ktest(SUITE fault_bufcache SMP 1 4 DISK ${HARTOS_DISK}
+                 BLKDEBUG ${CMAKE_SOURCE_DIR}/tests/bufcache_fault.blkdebug)
+foreach(smp 1 4)
+  hartos_disk_test(fault_bufcache@smp${smp} WRITES)
+endforeach()
