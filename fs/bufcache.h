@@ -14,7 +14,7 @@
  *    0 or the driver's error; after an error b is no longer valid (see bufcache.c).
  *  - brelse(b): the caller is done with b; never touch b afterwards.
  *  - bpin(b) / bunpin(b): keep b's block cached (not evicted) between brelse and a
- *    later bread, e.g. for a log that must write it back later.
+ *    later bread, e.g. for a log that must write it back later. Pin while holding b.
  *  - bcache_stats_get / bcache_stats_print: hits, misses, evictions, lock figures.
  * Rules for callers: hold at most a few buffers at once; release every buffer you
  * read. Block (dev, blockno) is cached in at most one buffer at any time.
@@ -89,7 +89,7 @@ void bunpin(struct buf *b);
 void bcache_stats_get(struct bcache *c, struct bcache_stats *s);
 void bcache_stats_print(struct bcache *c);
 
-/* The bucket of a block; for tests that choose blocks by bucket. */
+/* The bucket of a block (dev mixed in); public for tests that choose blocks by bucket. */
 static inline int bcache_bucket_of(uint32_t dev, uint64_t blockno)
 {
     return (int)((blockno + (uint64_t)dev * 7) % BCACHE_NBUCKET);

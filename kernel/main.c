@@ -10,6 +10,7 @@
 #include "arch/riscv/trap.h"
 #include "drivers/uart.h"
 #include "drivers/virtio_blk.h"
+#include "fs/bufcache.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -113,6 +114,7 @@ void kmain(uint64_t hartid, void *dtb)
     start_secondary_harts(hartid);
     kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
     virtio_blk_init(); /* disks: their requests sleep, so after the scheduler is set up */
+    bcache_init(&bcache, "bcache", BCACHE_NBUF); /* the buffer cache, over the disks */
 
     /* 7. The first thread: the test runner when the command line asks for tests. */
     size_t len;

@@ -180,6 +180,15 @@ KTEST(bufcache, init_and_disk)
     check_cache(&tcache, 1);
 }
 
+/* kmain sets up the kernel's own cache after the disks, disk or no disk. */
+KTEST(bufcache, kernel_cache_initialised_at_boot)
+{
+    KEXPECT_EQ(bcache.nbuf, BCACHE_NBUF);
+    KEXPECT_STREQ(bcache.buckets[3].lock.name, "bcache.bucket3");
+    KEXPECT_STREQ(bcache.evict_lock.name, "bcache.evict");
+    check_cache(&bcache, 1);
+}
+
 KTEST(bufcache, read_returns_the_block_locked)
 {
     if (!setup())
