@@ -437,7 +437,7 @@ def main(argv=None) -> int:
         ap.error(str(e))
     if args.name is None:
         m = re.search(r"(?:^|\s)ktest=(\S+)", args.append)
-        args.name = "%s@smp%d" % (m.group(1) if m else "boot", args.smp)
+        args.name = "%s@smp%d" % (m.group(1) if m else "hartos", args.smp)
 
     if args.blkdebug and not args.disk:
         ap.error("--blkdebug needs --disk")
