@@ -39,7 +39,7 @@ static int is_known(const char *key, size_t len)
 static void print_known_keys(void)
 {
     for (size_t i = 0; i < NKEYS; i++)
-        kprintf("hartos:   %-10s %s\n", known_keys[i].key, known_keys[i].help);
+        kprintf("hartos:   %-14s %s\n", known_keys[i].key, known_keys[i].help);
 }
 
 int cmdline_parse(const char *args)

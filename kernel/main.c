@@ -56,6 +56,7 @@ static void start_secondary_harts(uint64_t boot_hartid)
         int id = ncpu++;
         cpus[id].hartid = hartid;
         cpus[id].id = id;
+        __sync_synchronize(); /* cpus[id] is visible before the hart can run (entry.S) */
         struct sbiret r = sbi_hart_start(hartid, (uintptr_t)_secondary_start, id);
         if (r.error != SBI_SUCCESS) {
             kprintf("hartos: error: could not start hart %lu: %s\n", hartid, sbi_error_name(r.error));

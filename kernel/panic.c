@@ -35,10 +35,13 @@ void print_backtrace(uintptr_t fp)
         if (fp & 7 || !machine_is_ram(fp - 16, 16))
             break;
         uintptr_t ra = ((uintptr_t *)fp)[-1];
-        if (ra < (uintptr_t)kernel_start || ra >= (uintptr_t)kernel_end)
+        uintptr_t caller_fp = ((uintptr_t *)fp)[-2];
+        /* The outermost frame (a thread's first function, or kmain) was entered with
+         * fp = 0 and a return address that is no real call site: stop before it. */
+        if (caller_fp == 0 || ra < (uintptr_t)kernel_start || ra >= (uintptr_t)kernel_end)
             break;
         kprintf("  #%d %p\n", depth, (void *)ra);
-        fp = ((uintptr_t *)fp)[-2];
+        fp = caller_fp;
     }
 }
 

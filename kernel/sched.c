@@ -3,7 +3,8 @@
  *
  * Where a thread runs (the placement rule):
  *  - a pinned thread only ever goes onto its own hart's queue;
- *  - an unpinned thread goes, when created, onto the queue with the fewest threads;
+ *  - an unpinned thread goes, when created, onto the queue with the fewest waiting
+ *    threads;
  *    after a time slice or a wakeup, back onto the queue of the hart it last ran on
  *    (its cache is still warm there);
  *  - a hart whose queue is empty steals one unpinned thread from the other queues,
@@ -115,7 +116,9 @@ void sched_run_hart(void)
         struct thread *t = pick_next(c->id);
         if (!t) {
             /* Sleep until an interrupt; checking with interrupts off means an IPI
-             * from sched_make_runnable cannot slip in between the check and wfi. */
+             * from sched_make_runnable cannot slip in between the check and wfi.
+             * Only this hart's queue is checked: a thread to steal from another
+             * queue is found at the next tick at the latest (10 ms). */
             intr_off();
             if (list_empty(&runqs[c->id].threads))
                 wfi();
@@ -171,11 +174,12 @@ void sched_tick(void)
 }
 
 /*
- * Why no wakeup is lost: the sleeper takes its own lock before it lets go of lk, and
- * keeps it until the scheduler has switched away from it. A waker must hold lk to
- * change the condition and then takes each thread's lock in wakeup(); so it either
- * runs entirely before the sleeper checked the condition (and the sleeper sees the
- * change), or it finds the sleeper already marked SLEEPING on chan.
+ * Why no wakeup is lost: the sleeper takes its own lock and marks itself SLEEPING on
+ * chan before it lets go of lk, and keeps its lock until the scheduler has switched
+ * away from it. A waker must hold lk to change the condition, so it either runs
+ * entirely before the sleeper checked the condition (and the sleeper sees the
+ * change), or it finds the sleeper already marked SLEEPING on chan; taking the
+ * sleeper's lock in wakeup() then waits until the sleeper is off the hart.
  * lk must not be a thread's lock.
  */
 void sleep(void *chan, struct spinlock *lk)
@@ -184,9 +188,9 @@ void sleep(void *chan, struct spinlock *lk)
     if (!t)
         panic("sleep: called outside a thread (chan %p)", chan);
     acquire(&t->lock);
-    release(lk);
     t->chan = chan;
     t->state = THREAD_SLEEPING;
+    release(lk);
     sched_switch_out();
     t->chan = NULL;
     release(&t->lock);
@@ -198,7 +202,10 @@ void wakeup(void *chan)
     struct thread *self = thread_current();
     for (int i = 0; i < NTHREAD; i++) {
         struct thread *t = &threads[i];
-        if (t == self)
+        /* Skipping threads that are not asleep without taking their lock is safe:
+         * every sleeper that matters to this caller went to sleep holding the lock
+         * the caller holds now, and marked itself SLEEPING before releasing it. */
+        if (t == self || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != THREAD_SLEEPING)
             continue;
         acquire(&t->lock);
         if (t->state == THREAD_SLEEPING && t->chan == chan)

@@ -16,6 +16,7 @@
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/pmem.h"
 
@@ -27,8 +28,10 @@ static struct spinlock join_lock;
 void threads_init(void)
 {
     spinlock_init(&join_lock, "thread.join");
-    for (int i = 0; i < NTHREAD; i++)
-        spinlock_init(&threads[i].lock, "thread");
+    for (int i = 0; i < NTHREAD; i++) {
+        snprintf(threads[i].lock_name, sizeof(threads[i].lock_name), "thread.%d", i);
+        spinlock_init(&threads[i].lock, threads[i].lock_name);
+    }
 }
 
 struct thread *thread_current(void)
@@ -140,6 +143,8 @@ long thread_join(struct thread *t)
 void thread_yield(void)
 {
     struct thread *t = thread_current();
+    if (!t)
+        panic("thread_yield: called outside a thread");
     acquire(&t->lock);
     t->state = THREAD_RUNNABLE;
     sched_switch_out();

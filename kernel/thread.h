@@ -44,6 +44,7 @@ struct thread {
     long exit_value;
     uint64_t switches;    /* times it was switched in */
     char name[THREAD_NAME_MAX];
+    char lock_name[12]; /* "thread.N": tells the slots apart in lockstat */
 };
 
 extern struct thread threads[NTHREAD];

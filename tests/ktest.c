@@ -21,6 +21,7 @@ extern const struct ktest ktest_start[], ktest_end[];
 #define MAX_SUITES 32
 #define MAX_TESTS_PER_SUITE 64
 #define DEFAULT_TIMEOUT_S 30
+#define SLOW_TEST_MS 1000
 
 /* Suites with these prefixes run only when named: they panic, hang or need a setup. */
 static const char *const manual_prefixes[] = {"panic_", "hang_", "fault_"};
@@ -155,8 +156,12 @@ static int run_suite(const char *suite, int number)
         running.suite_number = number;
         running.deadline_us = timer_now_us() + running.timeout_s * 1000000;
         __atomic_store_n(&running.test, t, __ATOMIC_RELEASE);
+        uint64_t start_us = timer_now_us();
         t->fn();
         __atomic_store_n(&running.test, NULL, __ATOMIC_RELEASE);
+        uint64_t ms = (timer_now_us() - start_us) / 1000;
+        if (ms >= SLOW_TEST_MS) /* worth knowing when a suite gets slow */
+            kprintf("    # %s took %lu ms\n", t->name, ms);
         if (failures) {
             nfailed++;
             kprintf("    not ok %d %s\n", index, t->name);

@@ -12,11 +12,24 @@
  *   does: takes its own stack, sets tp = logical id, calls secondary_main(hartid, id).
  *
  * Register contract for C: sp 16-byte aligned, tp = logical CPU id for the whole life
- * of the hart (trap.S never restores tp from a saved frame for that reason).
+ * of the hart (trapvec.S never restores tp from a saved frame for that reason).
+ *
+ * A started hart can arrive at _start instead of _secondary_start. OpenSBI 1.1's
+ * sbi_hsm_hart_start marks the hart START_PENDING before it writes the start address
+ * and argument; a hart that wakes from wfi in that window jumps to the firmware's
+ * default next address (_start) with a1 = the DTB. (Newer OpenSBI writes them first.)
+ * Under load this happened about once in a few hundred boots, and the second BSS clear
+ * wiped the running kernel. So _start claims the boot once, and a late arrival finds
+ * its logical id by its hart id in cpus[] (filled before any hart_start) and carries
+ * on as the secondary it is.
  */
     .section .text.entry
     .globl _start
 _start:
+    la      t0, boot_claimed
+    li      t1, 1
+    amoswap.w.aqrl t1, t1, (t0)
+    bnez    t1, _late_secondary
     /* BSS holds the stacks, so it is cleared before anything uses a stack. */
     la      t0, bss_start
     la      t1, bss_end
@@ -35,6 +48,25 @@ _start:
     j       3b
 
     .text
+_late_secondary:
+    fence   rw, rw                  /* see the boot hart's cpus[] writes */
+    la      t0, cpus
+    la      t2, cpu_struct_size
+    ld      t2, 0(t2)
+    li      t3, 1                   /* cpu 0 is the boot hart: start at 1 */
+    li      t4, NCPU
+5:  bgeu    t3, t4, 7f
+    mul     t5, t3, t2
+    add     t5, t5, t0
+    ld      t6, 0(t5)               /* cpus[t3].hartid (offset 0, see cpu.c) */
+    beq     t6, a0, 6f
+    addi    t3, t3, 1
+    j       5b
+6:  mv      a1, t3
+    j       _secondary_start
+7:  wfi                             /* a hart nobody started: stay parked */
+    j       7b
+
     .globl _secondary_start
 _secondary_start:
     mv      tp, a1
@@ -47,3 +79,8 @@ _secondary_start:
     call    secondary_main
 4:  wfi
     j       4b
+
+    .data
+    .align 2
+boot_claimed:                       /* in .data, not .bss: set before BSS is cleared */
+    .word   0

@@ -5,7 +5,7 @@
  *  - timer_init(timebase_hz, has_sstc): once, on the boot hart
  *  - timer_init_hart: arm this hart's first tick
  *  - timer_interrupt: from trap_handler; counts the tick and arms the next
- *  - timer_ticks_to_us / timer_now_us: time conversions
+ *  - timer_now_us: microseconds since boot; timer_timebase_hz: the time CSR's rate
  */
 #pragma once
 
