@@ -5,6 +5,8 @@
  *  - every hart allocates and frees in random bursts, stamping its id into every word
  *    of each page and checking the stamp before the free: a page handed to two harts
  *    at once shows up as a foreign stamp
+ *  - the same with only a few hundred pages to go round, so that harts steal from each
+ *    other all the time while the victims allocate and free
  *  - the steal path: with every page on CPU 0's list, the other harts must steal, in
  *    batches; every page and every counter is accounted for
  *  - exhaustion: every hart at once sees NULL, and allocation works again after frees
@@ -187,13 +189,26 @@ KTEST(pmem, pages_are_poisoned)
 struct burst_args {
     const struct pmem_ops *ops; /* the same stress drives pmem and the baseline */
     int rounds;
+    int pass_on; /* hand each checked burst to the next hart, which frees it */
     uint64_t seed;
-    struct barrier start;
+    struct barrier start, done;
+    void *mailbox[NCPU]; /* chains of checked pages waiting for hart i to free them */
 };
 
 static uint64_t stamp_of(int cpu, int round)
 {
     return 0x5354000000000000UL | (uint64_t)cpu << 32 | round;
+}
+
+/* Frees a chain another hart checked and passed on; its pages must still be whole. */
+static void free_passed_on(struct burst_args *a, void *chain)
+{
+    for (uint64_t *p; (p = chain_pop(&chain)) != 0;) {
+        if (p[1] >> 48 != stamp_of(0, 0) >> 48 || p[PAGE_SIZE / 8 - 1] != p[1])
+            ktest_fail(__FILE__, __LINE__, "cpu %d: passed-on page %p was changed: 0x%lx 0x%lx",
+                       cpuid(), (void *)p, p[1], p[PAGE_SIZE / 8 - 1]);
+        a->ops->free(p);
+    }
 }
 
 static void burst_worker(void *arg)
@@ -208,6 +223,12 @@ static void burst_worker(void *arg)
         void *chain = 0;
         for (int i = 0; i < n; i++) {
             uint64_t *p = a->ops->alloc();
+            /* With little memory, every free page may be in another hart's hands or in
+             * a batch between two lists for a moment: NULL is allowed then. Retry. */
+            for (int tries = 0; !p && tries < 1000; tries++) {
+                thread_yield();
+                p = a->ops->alloc();
+            }
             if (!p) {
                 ktest_fail(__FILE__, __LINE__, "cpu %d: out of memory after %d pages", me, i);
                 break;
@@ -216,6 +237,7 @@ static void burst_worker(void *arg)
                 p[w] = stamp;
             chain_push(&chain, p);
         }
+        void *checked = 0;
         for (uint64_t *p; (p = chain_pop(&chain)) != 0;) {
             for (int w = 1; w < PAGE_SIZE / 8; w++)
                 if (p[w] != stamp) {
@@ -224,8 +246,25 @@ static void burst_worker(void *arg)
                                (void *)p, w, p[w], stamp);
                     break;
                 }
-            a->ops->free(p);
+            if (a->pass_on)
+                chain_push(&checked, p);
+            else
+                a->ops->free(p);
         }
+        if (a->pass_on) {
+            /* Pages move on: allocated on this hart, freed on the next, so lists drain
+             * and refill unevenly and harts must steal. A burst the next hart has not
+             * collected yet comes back here and is freed here. */
+            void *mine = __atomic_exchange_n(&a->mailbox[me], 0, __ATOMIC_ACQ_REL);
+            free_passed_on(a, mine);
+            void *old =
+                __atomic_exchange_n(&a->mailbox[(me + 1) % ncpu], checked, __ATOMIC_ACQ_REL);
+            free_passed_on(a, old);
+        }
+    }
+    if (a->pass_on) {
+        barrier_wait(&a->done); /* nobody passes anything on any more */
+        free_passed_on(a, __atomic_exchange_n(&a->mailbox[me], 0, __ATOMIC_ACQ_REL));
     }
 }
 
@@ -242,6 +281,41 @@ KTEST(pmem, stress_bursts_on_every_hart)
     snapshot(&after);
     KEXPECT_EQ(after.free_pages, before.free_pages);
     check_accounting(&before, &after);
+}
+
+/* The same with only a few pages to go round, all on CPU 0's list at the start, and
+ * every checked burst passed on to the next hart to free: the harts run dry again and
+ * again and steal from each other while the victims allocate and free, and the
+ * stamps still never meet. */
+KTEST(pmem, stress_bursts_with_little_memory)
+{
+    static struct burst_args args;
+    struct snapshot before, after;
+    /* Held at once per hart: its burst and one passed on to it; a little spare; a stack. */
+    size_t pool = (size_t)ncpu * (2 * BURST_MAX + BURST_MAX / 4 + 1);
+    void *aside = 0;
+    size_t n0 = gather_on_this_cpu();
+    for (size_t i = 0; i + pool < n0; i++)
+        chain_push(&aside, pmem_alloc());
+    args = (struct burst_args){.ops = &pmem_ops_percpu,
+                               .rounds = BURST_ROUNDS,
+                               .pass_on = 1,
+                               .seed = stress_seed(),
+                               .start = {.n = ncpu},
+                               .done = {.n = ncpu}};
+    snapshot(&before);
+    ktest_on_each_hart(burst_worker, &args);
+    snapshot(&after);
+    KEXPECT_EQ(after.free_pages, before.free_pages);
+    check_accounting(&before, &after);
+    uint64_t steals = 0;
+    for (int i = 0; i < pmem_ncpu(); i++)
+        steals += after.cpu[i].steals - before.cpu[i].steals;
+    kprintf("    # %lu pages shared by %d harts: %lu steals\n", before.free_pages, ncpu, steals);
+    if (ncpu > 1)
+        KEXPECT_GT(steals, 0);
+    chain_free(&aside);
+    KEXPECT_EQ(pmem_free_pages(), n0);
 }
 
 /* The baseline the bench compares against must be right too: same stress, fewer rounds

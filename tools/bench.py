@@ -326,6 +326,11 @@ def main():
     os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
 
     start = time.monotonic()
+    load = os.getloadavg()[0]
+    print("bench: host: %d cores, load average %.1f" % (os.cpu_count(), load))
+    if load > os.cpu_count() / 2:
+        print("bench: warning: the host is busy: harts share its cores with other work, so "
+              "rates are low and noisy (ratios measured in one boot hold up better)")
     rows, failed = [], False
     runs = [(h, "bench=pmem", [], "pmem-smp%d.log" % h) for h in harts]
     runs.append((1, "bench=pmem_instr", ["-icount", "shift=0"], "pmem_instr-icount.log"))
