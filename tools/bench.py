@@ -292,9 +292,19 @@ def plot(args, summary, harts):
 
 
 def report_other(args, rows):
-    """The other benchmarks' lines, as they are: one table and one CSV per benchmark."""
+    """The other benchmarks: a benchmark with its own reporter, tools/bench_<name>.py
+    with report(rows, out, gnuplot), gets its rows; any other is shown as it is, one
+    table and one CSV file."""
     for name in sorted({r["bench"] for r in rows if not r.get("bench", "pmem").startswith("pmem")}):
         mine = [r for r in rows if r.get("bench") == name]
+        reporter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_%s.py" % name)
+        if os.path.exists(reporter):
+            sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+            sys.path.insert(0, os.path.dirname(reporter))
+            module = __import__("bench_%s" % name)
+            if hasattr(module, "report"):
+                module.report(mine, args.out, args.gnuplot)
+                continue
         keys = [k for k in all_keys(mine) if k != "bench"]
         print("\n### %s (as the kernel printed it)\n" % name)
         print("| " + " | ".join(keys) + " |")
