@@ -7,7 +7,8 @@
 # harts (`bench=pmem`) and once under -icount (`bench=pmem_instr`), prints Markdown tables
 # and writes CSV files, a PNG plot (gnuplot) and the console logs to ${CMAKE_BINARY_DIR}/bench.
 # When tests/ktests.cmake defines the test disk (target disk_image), the disk benchmarks
-# (`bench=bufcache,virtio`) run too, on a copy of it.
+# (`bench=bufcache,virtio`) run too, on a copy of it; a benchmark with a reporter of its
+# own (tools/bench_<name>.py, e.g. bufcache) gets its rows, the others print as they are.
 # Nothing here is part of `ninja test`: timings are reported, never asserted.
 #
 # Cache variables: HARTOS_GNUPLOT (found here), HARTOS_BENCH_SMP (hart counts, "1,2,4").
