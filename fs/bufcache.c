@@ -105,11 +105,13 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
         struct bcache_bucket *bk = &c->buckets[i];
         snprintf(bk->lockname, sizeof(bk->lockname), "%s.bucket%d", c->name, i);
         spinlock_init(&bk->lock, bk->lockname);
+        spinlock_set_class(&bk->lock, LOCK_CLASS_BCACHE_BUCKET); /* kernel/lockorder.h */
         list_init(&bk->list);
         bk->hits = bk->misses = bk->evictions = 0;
     }
     snprintf(c->evict_lockname, sizeof(c->evict_lockname), "%s.evict", c->name);
     spinlock_init(&c->evict_lock, c->evict_lockname);
+    spinlock_set_class(&c->evict_lock, LOCK_CLASS_BCACHE_EVICT);
     snprintf(c->buf_lockname, sizeof(c->buf_lockname), "%s.buf", c->name);
     c->hand = 0;
     c->hand_steps = 0;

@@ -16,6 +16,7 @@ static const struct {
     {"test.mem", "memory in MiB the host runner asked QEMU for (checked by the boot suite)"},
     {"ktest.timeout", "seconds a single test may run before the watchdog fails it (30)"},
     {"seed", "seed for the stress tests' random numbers"},
+    {"lock.stuck_ms", "a spin longer than this is reported as a stuck lock (10000; 0 = off)"},
     {"bench", "run benchmarks and power off: bench=pmem (tools/bench.py reads the output)"},
 };
 #define NKEYS (sizeof(known_keys) / sizeof(known_keys[0]))

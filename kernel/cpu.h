@@ -14,14 +14,18 @@
 #include "arch/riscv/csr.h"
 
 #define CPU_LINE_MAX 256 /* console line buffer per hart (console.c) */
+#define CPU_HELD_MAX 8   /* spinlocks one hart may hold at once (lock order checks) */
 
 struct thread;
+struct spinlock;
 
 struct cpu {
     uint64_t hartid;     /* hardware hart id */
     int id;              /* logical id, index into cpus[] */
     volatile int online; /* set by the hart itself once it runs in the kernel */
     int noff;            /* depth of push_off() nesting */
+    struct spinlock *held[CPU_HELD_MAX]; /* spinlocks held, in acquire order */
+    int nheld;
     int intena;          /* were interrupts on before the outermost push_off()? */
     volatile uint64_t ticks; /* timer interrupts taken */
     struct thread *thread;   /* running thread, or NULL (scheduler / boot code) */

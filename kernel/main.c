@@ -100,24 +100,29 @@ void kmain(uint64_t hartid, void *dtb)
         kprintf("hartos: no sifive,test0 in the device tree: power off cannot report failure\n");
     kprintf("\nhartos: booting on hart %lu, device tree at %p\n", hartid, dtb);
     machine_print();
-    pmem_init();
-    /* 3. Kernel command line. */
+    /* 3. Kernel command line, and the time base everything measures in. */
     cmdline_parse(machine.bootargs);
-    /* 4. Threads and run queues, before any hart can schedule. */
+    timer_init(machine.timebase_hz, machine.has_sstc);
+    uint64_t stuck_ms = 10000; /* a spin this long is reported as a stuck lock */
+    if (cmdline_get_u64("lock.stuck_ms", &stuck_ms) < 0)
+        stuck_ms = 10000;
+    spinlock_set_stuck_limit(stuck_ms);
+    /* 4. Physical pages, then threads and run queues, before any hart can schedule. */
+    pmem_init();
     sched_init();
     threads_init();
     /* 5. Traps, the timer and the PLIC (which context is whose) on this hart. */
-    timer_init(machine.timebase_hz, machine.has_sstc);
     plic_init();
     hart_init();
     intr_on();
     /* 6. Every other hart; each ends in its scheduler loop. */
     start_secondary_harts(hartid);
     kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
-    virtio_blk_init(); /* disks: their requests sleep, so after the scheduler is set up */
-    bcache_init(&bcache, "bcache", BCACHE_NBUF); /* the buffer cache, over the disks */
+    /* 7. Disks (their requests sleep, so after the scheduler), then the buffer cache. */
+    virtio_blk_init();
+    bcache_init(&bcache, "bcache", BCACHE_NBUF);
 
-    /* 7. The first thread: the test runner when the command line asks for tests. */
+    /* 8. The first thread: the test runner when the command line asks for tests. */
     size_t len;
     const char *suites = cmdline_get("ktest", &len);
     size_t bench_len;

@@ -49,6 +49,7 @@ void sched_init(void)
 {
     for (int i = 0; i < NCPU; i++) {
         spinlock_init(&runqs[i].lock, runq_names[i]);
+        spinlock_set_class(&runqs[i].lock, LOCK_CLASS_RUNQ);
         list_init(&runqs[i].threads);
     }
     spinlock_init(&tick_lock, "ticks");

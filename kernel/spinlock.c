@@ -4,6 +4,7 @@
 #include "kernel/spinlock.h"
 
 #include "arch/riscv/csr.h"
+#include "arch/riscv/timer.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
@@ -15,13 +16,21 @@
  * 64-bit aligned loads are atomic on RV64). So registry_lock is a leaf: nothing is
  * acquired while holding it, and it cannot take part in a deadlock.
  */
-static struct spinlock registry_lock = {.name = "lockstat", .cpu = -1};
+static struct spinlock registry_lock = {.name = "lockstat", .class = LOCK_CLASS_LOCKSTAT, .cpu = -1};
 static struct spinlock *registry;
+
+/* A spin longer than this many timebase ticks is a stuck lock; 0 = no limit. */
+static uint64_t stuck_limit_ticks;
+
+void spinlock_set_stuck_limit(uint64_t ms) { stuck_limit_ticks = ms * (timer_timebase_hz() / 1000); }
+
+void spinlock_set_class(struct spinlock *lk, enum lock_class class) { lk->class = class; }
 
 void spinlock_init(struct spinlock *lk, const char *name)
 {
     lk->locked = 0;
     lk->name = name;
+    lk->class = LOCK_CLASS_DEFAULT;
     lk->cpu = -1;
     lk->pc = 0;
     lk->acquires = 0;
@@ -34,29 +43,82 @@ void spinlock_init(struct spinlock *lk, const char *name)
 
 int holding(struct spinlock *lk) { return lk->locked && lk->cpu == cpuid(); }
 
+#ifdef LOCK_CHECKS
+/* Panics if taking lk now would break the lock order (lockorder.h). */
+static void check_order(struct spinlock *lk, uintptr_t caller)
+{
+    struct cpu *c = mycpu();
+    for (int i = 0; i < c->nheld; i++) {
+        struct spinlock *h = c->held[i];
+        if (!lock_order_allows(h->class, lk->class))
+            panic("lock order: cpu %d takes '%s' (class %s) while holding '%s' (class %s), "
+                  "called from %p",
+                  c->id, lk->name, lock_class_name(lk->class), h->name,
+                  lock_class_name(h->class), (void *)caller);
+    }
+    if (c->nheld == CPU_HELD_MAX)
+        panic("acquire: cpu %d holds %d spinlocks; taking '%s' (called from %p)", c->id,
+              c->nheld, lk->name, (void *)caller);
+}
+
+static void note_held(struct spinlock *lk) { mycpu()->held[mycpu()->nheld++] = lk; }
+
+static void note_released(struct spinlock *lk)
+{
+    struct cpu *c = mycpu();
+    for (int i = c->nheld - 1; i >= 0; i--) {
+        if (c->held[i] == lk) {
+            c->held[i] = c->held[--c->nheld];
+            return;
+        }
+    }
+}
+#else
+static void check_order(struct spinlock *lk, uintptr_t caller) { (void)lk, (void)caller; }
+static void note_held(struct spinlock *lk) { (void)lk; }
+static void note_released(struct spinlock *lk) { (void)lk; }
+#endif
+
+/* A spin has lasted past the limit: say who holds the lock and where it was taken. */
+static void report_stuck(struct spinlock *lk, uint64_t waited, uintptr_t caller)
+{
+    int holder = lk->cpu;
+    panic("stuck lock '%s': cpu %d spun %lu ms (called from %p); held by cpu %d (hart %ld), "
+          "taken at %p",
+          lk->name, cpuid(), waited / (timer_timebase_hz() / 1000), (void *)caller, holder,
+          holder >= 0 ? (long)cpus[holder].hartid : -1L, (void *)lk->pc);
+}
+
 void acquire(struct spinlock *lk)
 {
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     push_off(); /* an interrupt handler on this hart must not try to take lk */
     if (holding(lk))
         panic("acquire: lock '%s' already held by this hart (cpu %d)", lk->name, cpuid());
+    check_order(lk, caller);
 
     /*
      * amoswap.w.aq writes 1 and returns the old value in one atomic step; "aq"
      * (acquire) keeps the critical section's loads and stores from moving above it.
      * Each failed attempt is one spin.
      */
-    uint64_t spins = 0;
+    uint64_t spins = 0, start = 0;
     while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-        spins++;
+        if (spins++ == 0)
+            start = rdtime();
         /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
-        while (lk->locked)
+        while (lk->locked) {
             if (panic_in_progress())
                 panic_halt_this_hart();
+            if (stuck_limit_ticks && rdtime() - start > stuck_limit_ticks)
+                report_stuck(lk, rdtime() - start, caller);
+        }
     }
     lk->cpu = cpuid();
-    lk->pc = (uintptr_t)__builtin_return_address(0);
+    lk->pc = caller;
     lk->acquires++;
     lk->spins += spins;
+    note_held(lk);
 }
 
 void release(struct spinlock *lk)
@@ -64,6 +126,7 @@ void release(struct spinlock *lk)
     if (!holding(lk))
         panic("release: lock '%s' not held by this hart (cpu %d, holder %d)", lk->name,
               cpuid(), lk->cpu);
+    note_released(lk);
     lk->cpu = -1;
     lk->pc = 0;
     /* Store-release: the critical section's writes are visible before the lock is free. */

@@ -8,7 +8,9 @@
  *    on a lock its own hart holds
  *  - holding: does this hart hold lk (call with interrupts off)
  *  - lockstat_print / lockstat_reset: all registered locks sorted by spins
- * Panics: acquiring a lock this hart already holds, releasing one it does not hold.
+ * Panics: acquiring a lock this hart already holds, releasing one it does not hold;
+ * in Debug builds also acquiring against the lock order (lockorder.h), and a spin
+ * that lasts longer than the stuck limit (a deadlock becomes a report, not a hang).
  *
  * What is counted: `acquires` is the number of successful acquires; `spins` is the
  * number of failed test-and-set attempts before them (xv6's lock lab counts the same
@@ -18,9 +20,12 @@
 
 #include <stdint.h>
 
+#include "kernel/lockorder.h"
+
 struct spinlock {
     volatile uint32_t locked;
     const char *name;
+    enum lock_class class; /* its place in the lock order (lockorder.h) */
     int cpu;            /* logical id of the holder, -1 when free */
     uintptr_t pc;       /* where the holder called acquire() (for debugging) */
     uint64_t acquires;
@@ -29,6 +34,11 @@ struct spinlock {
 };
 
 void spinlock_init(struct spinlock *lk, const char *name);
+/* Puts lk in a lock class other than LOCK_CLASS_DEFAULT (see lockorder.h). */
+void spinlock_set_class(struct spinlock *lk, enum lock_class class);
+/* From now on a spin longer than ms milliseconds is reported as a stuck lock and
+ * panics (0: never); the kernel command line's lock.stuck_ms= sets it. */
+void spinlock_set_stuck_limit(uint64_t ms);
 void acquire(struct spinlock *lk);
 void release(struct spinlock *lk);
 int holding(struct spinlock *lk);

@@ -31,6 +31,7 @@ void threads_init(void)
     for (int i = 0; i < NTHREAD; i++) {
         snprintf(threads[i].lock_name, sizeof(threads[i].lock_name), "thread.%d", i);
         spinlock_init(&threads[i].lock, threads[i].lock_name);
+        spinlock_set_class(&threads[i].lock, LOCK_CLASS_THREAD);
     }
 }
 

@@ -294,8 +294,10 @@ void pmem_init(void)
     nlists = machine.nharts < NCPU ? machine.nharts : NCPU;
     if (nlists < 1)
         nlists = 1;
-    for (int i = 0; i < nlists; i++)
+    for (int i = 0; i < nlists; i++) {
         spinlock_init(&pmem_cpus[i].lock, lock_names[i]);
+        spinlock_set_class(&pmem_cpus[i].lock, LOCK_CLASS_PMEM); /* kernel/lockorder.h */
+    }
     carve_bitmap();
     /*
      * Deal the pages out in one contiguous run per list, as the harts that will use

@@ -23,6 +23,15 @@ hartos_add_ktest(SUITE panic_exception          SMP 1 EXPECT_PANIC "load access 
 hartos_add_ktest(SUITE panic_other_hart         SMP 2 EXPECT_PANIC "deliberate panic on cpu 1")
 hartos_add_ktest(SUITE panic_sleeplock_release  SMP 2 EXPECT_PANIC "releasesleep: .* does not hold it")
 
+# Lock order and stuck locks (tests/test_lockcheck.c, kernel/lockorder.h).
+hartos_add_ktest(SUITE lockorder SMP 1 4)
+hartos_add_ktest(SUITE panic_lock_order_bcache SMP 1
+                 EXPECT_PANIC "lock order: cpu 0 takes 'test.evict' .class bcache.evict. while holding 'test.bucket' .class bcache.bucket.")
+hartos_add_ktest(SUITE panic_lock_order_pmem SMP 1
+                 EXPECT_PANIC "lock order: cpu 0 takes 'test.pmem.b' .class pmem. while holding 'test.pmem.a'")
+hartos_add_ktest(SUITE panic_stuck_lock SMP 2 APPEND "lock.stuck_ms=300"
+                 EXPECT_PANIC "stuck lock 'test.stuck': cpu 0 spun [0-9]+ ms .called from 0x[0-9a-f]+.. held by cpu 1 .hart [0-9]+., taken at 0x[0-9a-f]+")
+
 # ---- Disk: drivers/virtio_blk.c (tests/test_virtio.c) ----
 # The test disk: 4 MiB of 1 KiB blocks from tools/mkdisk.py, each holding its number, a
 # CRC-32 and a known pattern. It is made at build time; every boot gets a fresh copy.
