@@ -100,3 +100,13 @@ set_tests_properties(gdb_attach PROPERTIES FIXTURES_REQUIRED hartos_elf LABELS h
   TIMEOUT 90)
 
 include(${CMAKE_SOURCE_DIR}/tests/ktests.cmake)
+
+# `ninja soak`: the whole suite HARTOS_SOAK_RUNS times at 1, 2, 3 and 4 harts with random
+# stress seeds (tools/soak.py); failing logs stay in build/soak/ with their seed.
+set(HARTOS_SOAK_RUNS 20 CACHE STRING "boots per hart count in `ninja soak`")
+add_custom_target(soak
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/soak.py --build ${CMAKE_BINARY_DIR}
+          --runs ${HARTOS_SOAK_RUNS} --smp 1,2,3,4
+  DEPENDS hartos.elf disk_image
+  USES_TERMINAL
+  COMMENT "Soak: the whole suite many times with random seeds")

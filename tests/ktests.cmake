@@ -23,6 +23,13 @@ hartos_add_ktest(SUITE panic_exception          SMP 1 EXPECT_PANIC "load access 
 hartos_add_ktest(SUITE panic_other_hart         SMP 2 EXPECT_PANIC "deliberate panic on cpu 1")
 hartos_add_ktest(SUITE panic_sleeplock_release  SMP 2 EXPECT_PANIC "releasesleep: .* does not hold it")
 
+# The sanitizer build (-DHARTOS_UBSAN=ON, which CI also runs) reports undefined
+# behaviour with kind, place and values, then panics (kernel/ubsan.c).
+if(HARTOS_UBSAN)
+  hartos_add_ktest(SUITE panic_ubsan SMP 1
+                   EXPECT_PANIC "ubsan: signed integer overflow at .*tests/test_ubsan.c:[0-9]+")
+endif()
+
 # Lock order and stuck locks (tests/test_lockcheck.c, kernel/lockorder.h).
 hartos_add_ktest(SUITE lockorder SMP 1 4)
 hartos_add_ktest(SUITE panic_lock_order_bcache SMP 1
