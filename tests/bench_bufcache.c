@@ -30,13 +30,13 @@
 
 #define HIT_NBUF 64
 #define HIT_BLOCKS 6
-#define HIT_MS 200
-#define MISS_MS 200
+#define HIT_MS 100
+#define MISS_MS 150
 #define MISS_FIRST 2048 /* the miss sets are 2048.. 2048 + 4 * nbuf - 1 (<= 4095) */
 #define TEST0_BLOCKS 10
 #define TEST0_OPS 65000
 #define START_DELAY_US 20000 /* time for every worker to reach its start line */
-#define ROUNDS 3
+#define ROUNDS 5
 
 static struct bcache bucketed64, bucketed512;
 static struct bcache_baseline single64, single512;
