@@ -89,10 +89,55 @@ static void report_stuck(struct spinlock *lk, uint64_t waited, uintptr_t caller)
           holder >= 0 ? (long)cpus[holder].hartid : -1L, (void *)lk->pc);
 }
 
+/*
+ * The contended path, kept out of line so that the uncontended acquire stays a few
+ * instructions long (its registers and the stuck-lock clock cost nothing until a
+ * first attempt fails). Returns the number of failed attempts (spins).
+ */
+__attribute__((noinline, cold)) static uint64_t spin_until_acquired(struct spinlock *lk,
+                                                                   uintptr_t caller)
+{
+    uint64_t spins = 1, start = rdtime();
+    for (;;) {
+        /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
+        while (lk->locked) {
+            if (panic_in_progress())
+                panic_halt_this_hart();
+            if (stuck_limit_ticks && rdtime() - start > stuck_limit_ticks)
+                report_stuck(lk, rdtime() - start, caller);
+        }
+        if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) == 0)
+            return spins;
+        spins++;
+    }
+}
+
+/* push_off and pop_off, inlined into acquire and release (the hottest path there is). */
+static inline __attribute__((always_inline)) void interrupts_push(void)
+{
+    int old = intr_get();
+    intr_off();
+    struct cpu *c = mycpu();
+    if (c->noff == 0)
+        c->intena = old;
+    c->noff++;
+}
+
+static inline __attribute__((always_inline)) void interrupts_pop(void)
+{
+    struct cpu *c = mycpu();
+    if (intr_get())
+        panic("pop_off: interrupts are on (cpu %d)", c->id);
+    if (c->noff < 1)
+        panic("pop_off: not pushed (cpu %d)", c->id);
+    if (--c->noff == 0 && c->intena)
+        intr_on();
+}
+
 void acquire(struct spinlock *lk)
 {
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
-    push_off(); /* an interrupt handler on this hart must not try to take lk */
+    interrupts_push(); /* an interrupt handler on this hart must not try to take lk */
     if (holding(lk))
         panic("acquire: lock '%s' already held by this hart (cpu %d)", lk->name, cpuid());
     check_order(lk, caller);
@@ -102,18 +147,9 @@ void acquire(struct spinlock *lk)
      * (acquire) keeps the critical section's loads and stores from moving above it.
      * Each failed attempt is one spin.
      */
-    uint64_t spins = 0, start = 0;
-    while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-        if (spins++ == 0)
-            start = rdtime();
-        /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
-        while (lk->locked) {
-            if (panic_in_progress())
-                panic_halt_this_hart();
-            if (stuck_limit_ticks && rdtime() - start > stuck_limit_ticks)
-                report_stuck(lk, rdtime() - start, caller);
-        }
-    }
+    uint64_t spins = 0;
+    if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
+        spins = spin_until_acquired(lk, caller);
     lk->cpu = cpuid();
     lk->pc = caller;
     lk->acquires++;
@@ -131,30 +167,12 @@ void release(struct spinlock *lk)
     lk->pc = 0;
     /* Store-release: the critical section's writes are visible before the lock is free. */
     __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
-    pop_off();
+    interrupts_pop();
 }
 
-void push_off(void)
-{
-    int old = intr_get();
-    intr_off();
-    struct cpu *c = mycpu();
-    if (c->noff == 0)
-        c->intena = old;
-    c->noff++;
-}
+void push_off(void) { interrupts_push(); }
 
-void pop_off(void)
-{
-    struct cpu *c = mycpu();
-    if (intr_get())
-        panic("pop_off: interrupts are on (cpu %d)", c->id);
-    if (c->noff < 1)
-        panic("pop_off: not pushed (cpu %d)", c->id);
-    c->noff--;
-    if (c->noff == 0 && c->intena)
-        intr_on();
-}
+void pop_off(void) { interrupts_pop(); }
 
 void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg)
 {
