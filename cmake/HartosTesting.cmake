@@ -101,6 +101,14 @@ set_tests_properties(gdb_attach PROPERTIES FIXTURES_REQUIRED hartos_elf LABELS h
 
 include(${CMAKE_SOURCE_DIR}/tests/ktests.cmake)
 
+# Bad input from outside (kernel command line values, device tree oddities): one clear
+# line each and no crash (tools/badinput_test.py).
+add_test(NAME bad_input
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/badinput_test.py
+    --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
+    --dtc ${HARTOS_DTC} --log ${HARTOS_LOG_DIR}/bad_input)
+set_tests_properties(bad_input PROPERTIES FIXTURES_REQUIRED hartos_elf LABELS host TIMEOUT 300)
+
 # `ninja soak`: the whole suite HARTOS_SOAK_RUNS times at 1, 2, 3 and 4 harts with random
 # stress seeds (tools/soak.py); failing logs stay in build/soak/ with their seed.
 set(HARTOS_SOAK_RUNS 20 CACHE STRING "boots per hart count in `ninja soak`")

@@ -1,5 +1,5 @@
 # Description: find the host tools the hartos targets and tests run: QEMU, the OpenSBI
-# firmware, gdb-multiarch and python3. A missing tool stops the configure step with the
+# firmware, gdb-multiarch, dtc and python3. A missing tool stops the configure step with the
 # Debian package that provides it (tools/setup.sh installs them all).
 #
 # Cache variables (cmake -D NAME=VALUE, or ccmake):
@@ -20,6 +20,8 @@ endfunction()
 
 hartos_require_program(HARTOS_QEMU qemu-system-riscv64 qemu-system-misc)
 hartos_require_program(HARTOS_GDB gdb-multiarch gdb-multiarch)
+# dtc builds the odd device trees of the bad-input sweep (tools/badinput_test.py).
+hartos_require_program(HARTOS_DTC dtc device-tree-compiler)
 
 # Host tools need only the standard library, so any python3 >= 3.9 does. Prefer the
 # distribution's (the one tools/setup.sh installs) over a shim earlier on PATH (pyenv):

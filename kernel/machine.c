@@ -188,6 +188,12 @@ int machine_init(const void *dtb, uint64_t boot_hartid)
         kprintf("hartos: error: boot hart %lu is not listed under /cpus\n", boot_hartid);
         return -1;
     }
+    extern char kernel_start[], kernel_end[];
+    if (!machine_is_ram((uintptr_t)kernel_start, (uintptr_t)kernel_end - (uintptr_t)kernel_start)) {
+        kprintf("hartos: error: the device tree's memory does not hold the kernel image "
+                "%p..%p; is its memory node too small?\n", kernel_start, kernel_end);
+        return -1;
+    }
     compute_usable();
     if (machine.nusable == 0) {
         kprintf("hartos: error: no usable memory left after the kernel, DTB and reserved ranges\n");

@@ -39,6 +39,9 @@ static void hart_init(void)
  * Logical ids: the boot hart is CPU 0; the others follow in device tree order.
  * Harts beyond NCPU stay stopped. Each started hart gets its logical id as the
  * "opaque" argument of hart_start, which arrives in its a1 (entry.S).
+ * Harts start one at a time: a hart that the device tree lists but that never comes
+ * online (it does not exist, or OpenSBI cannot start it) gives its id to the next
+ * one, so logical ids stay dense and ncpu counts only harts that run.
  */
 static void start_secondary_harts(uint64_t boot_hartid)
 {
@@ -53,29 +56,37 @@ static void start_secondary_harts(uint64_t boot_hartid)
                     hartid, NCPU);
             continue;
         }
-        int id = ncpu++;
+        int id = ncpu;
         cpus[id].hartid = hartid;
         cpus[id].id = id;
         __sync_synchronize(); /* cpus[id] is visible before the hart can run (entry.S) */
         struct sbiret r = sbi_hart_start(hartid, (uintptr_t)_secondary_start, id);
         if (r.error != SBI_SUCCESS) {
-            kprintf("hartos: error: could not start hart %lu: %s\n", hartid, sbi_error_name(r.error));
-            ncpu--;
+            kprintf("hartos: error: could not start hart %lu: %s\n", hartid,
+                    sbi_error_name(r.error));
+            continue;
         }
+        uint64_t deadline = timer_now_us() + HART_START_TIMEOUT_US;
+        while (!__atomic_load_n(&cpus[id].online, __ATOMIC_ACQUIRE) && timer_now_us() < deadline)
+            ;
+        if (cpus[id].online) {
+            ncpu++;
+            continue;
+        }
+        /* Give the id to the next hart; should this one still turn up, it parks. */
+        kprintf("hartos: error: hart %lu did not come online within %d ms; going on without it\n",
+                hartid, HART_START_TIMEOUT_US / 1000);
+        __atomic_store_n(&cpus[id].hartid, (uint64_t)-1, __ATOMIC_RELEASE);
     }
-    /* Wait for them to check in, but never forever. */
-    uint64_t deadline = timer_now_us() + HART_START_TIMEOUT_US;
-    while (cpus_online() < ncpu && timer_now_us() < deadline)
-        ;
-    for (int i = 1; i < ncpu; i++)
-        if (!cpus[i].online)
-            kprintf("hartos: error: hart %lu (cpu %d) did not come online\n", cpus[i].hartid, i);
 }
 
 void secondary_main(uint64_t hartid, uint64_t id)
 {
-    (void)hartid;
-    (void)id;
+    if (__atomic_load_n(&cpus[id].hartid, __ATOMIC_ACQUIRE) != hartid) {
+        /* Too late: kmain gave up on this hart and its id went to another. */
+        for (;;)
+            wfi();
+    }
     hart_init();
     sched_run_hart();
 }
@@ -84,9 +95,12 @@ void kmain(uint64_t hartid, void *dtb)
 {
     cpus[0].hartid = hartid; /* kprintf needs mycpu() to be valid */
 
-    /* 1. Read the device tree; the console is still SBI's. */
-    if (machine_init(dtb, hartid) != 0)
-        power_off(POWER_EXIT_PANIC);
+    /* 1. Read the device tree; the console is still SBI's. A tree the kernel cannot
+     * run on has been reported by now: power off, through the finisher if it was found. */
+    if (machine_init(dtb, hartid) != 0) {
+        power_init(machine.finisher.base);
+        power_off(POWER_EXIT_BAD_MACHINE);
+    }
     /* 2. Console on the UART, power off through the test finisher. */
     if (machine.uart.base) {
         uart_init(machine.uart.base);

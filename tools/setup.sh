@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # the repository root, whatever the caller's cwd
 
 packages=(gcc-riscv64-linux-gnu qemu-system-misc opensbi gdb-multiarch cmake ninja-build
-          python3 gnuplot-nox)
+          python3 gnuplot-nox device-tree-compiler)
 
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
