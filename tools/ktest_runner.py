@@ -32,6 +32,9 @@ import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from symbols import SymbolMap  # noqa: E402  (tools/symbols.py, beside this file)
+
 # How many console lines a failure report shows.
 TAIL_LINES = 40
 # A kernel stuck printing in a loop would fill the disk before the timeout; stop it here.
@@ -237,6 +240,24 @@ class Verdict:
 EXITED, TIMEOUT, PANIC_HANG, FLOOD = "exited", "timeout", "panic-hang", "flood"
 
 
+PANIC_EXIT_STATUS = 2  # kernel/power.h: POWER_EXIT_PANIC
+
+
+def panic_block(lines) -> List[str]:
+    """The lines a panic report consists of: from the first line that leads up to a
+    panic (a trap, a ubsan or lock report, the panic line) to the end of the backtrace."""
+    for i, line in enumerate(lines):
+        if "panic:" in line:
+            start = i
+            while start > 0 and re.match(r"(trap:|ubsan:|  ?[a-z0-9 ]{2,4}=)", lines[start - 1]):
+                start -= 1
+            end = i + 1
+            while end < len(lines) and re.match(r"(backtrace:|  #\d+ )", lines[end]):
+                end += 1
+            return lines[start:end]
+    return []
+
+
 def judge(report: Report, exit_status: Optional[int], end: str = EXITED,
           expect_panic: Optional[str] = None, timeout: float = 0,
           name: str = "ktest") -> Verdict:
@@ -271,8 +292,9 @@ def judge(report: Report, exit_status: Optional[int], end: str = EXITED,
                                                                    report.panics[0]))
             else:
                 reasons.append("expected a panic matching /%s/, saw none" % expect_panic)
-        if exit_status == 0:
-            reasons.append("expected a panic but QEMU exited with status 0")
+        if exit_status is not None and exit_status != PANIC_EXIT_STATUS:
+            reasons.append("expected a panic (QEMU exit status %d) but QEMU exited with "
+                           "status %d" % (PANIC_EXIT_STATUS, exit_status))
 
     passed, failed, skipped = report.counts()
     if expect_panic is not None:
@@ -475,13 +497,22 @@ def main(argv=None) -> int:
 
     report = parse_ktap(run.lines)
     verdict = judge(report, status, run.end, args.expect_panic, args.timeout, args.name)
+    # Panic reports name code by address; the symbol map beside the kernel names it.
+    symbols = SymbolMap(os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "hartos.sym"))
+    panic_lines = [symbols.annotate(l) for l in panic_block(run.lines)]
+    if panic_lines:
+        with open(args.log, "a") as log:
+            log.write("---- panic, symbolised by the host runner ----\n")
+            log.write("".join(l + "\n" for l in panic_lines))
     if verdict.passed:
         print(verdict.summary)
+        for line in panic_lines:
+            print("  " + line)
         return 0
 
     print("---- last %d console lines (%s) ----" % (TAIL_LINES, args.name))
     for line in collections.deque(run.lines, maxlen=TAIL_LINES):
-        print(line)
+        print(symbols.annotate(line))
     print("---- end of console ----")
     print("command: %s" % header.split(": ", 1)[1].rstrip())
     print("%s: FAIL (%s)" % (args.name, verdict.summary.split(": ", 1)[1]))

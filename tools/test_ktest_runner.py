@@ -335,5 +335,34 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertIn("kernel not found", out)
 
 
+class SymbolsTest(unittest.TestCase):
+    """Panic reports get symbol names from the build's hartos.sym (tools/symbols.py)."""
+
+    def test_addresses_become_symbol_plus_offset(self):
+        import symbols
+        with tempfile.NamedTemporaryFile("w", suffix=".sym", delete=False) as f:
+            f.write("0000000080200000 T _start\n0000000080201000 T acquire\n"
+                    "0000000080201100 t spin_until_acquired\n0000000080300000 B cpus\n")
+        try:
+            m = symbols.SymbolMap(f.name)
+            self.assertEqual(m.annotate("  #0 0x80201104"),
+                             "  #0 0x80201104 <spin_until_acquired+0x4>")
+            self.assertEqual(m.annotate("taken at 0x80201000."), "taken at 0x80201000 <acquire+0x0>.")
+            self.assertEqual(m.annotate("no address here"), "no address here")
+        finally:
+            os.unlink(f.name)
+
+    def test_panic_block_spans_report_and_backtrace(self):
+        lines = ["ok 1 x", "trap: load access fault", "  ra=0000000080200010 ",
+                 "panic: boom", "backtrace:", "  #0 0x80200010", "not ok 2 y"]
+        self.assertEqual(kr.panic_block(lines), lines[1:6])
+        self.assertEqual(kr.panic_block(["ok 1 x"]), [])
+
+    def test_expected_panic_needs_the_panic_exit_status(self):
+        text = "KTAP version 1\n1..1\npanic: boom [hart 0, cpu 0]\n"
+        self.assertTrue(verdict(text, status=2, expect_panic="boom").passed)
+        self.assertFalse(verdict(text, status=1, expect_panic="boom").passed)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
