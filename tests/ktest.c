@@ -213,23 +213,38 @@ void ktest_start_runner(const char *sel, size_t len)
 {
     static struct runner_args args;
     args = (struct runner_args){sel, len};
+    /* The runner is pinned to the boot hart so that tests see a stable cpuid(). */
+    if (!thread_create("ktest", runner, &args, 0)) {
+        kprintf("hartos: error: cannot create the test runner thread\n");
+        power_off(POWER_EXIT_TEST_FAILED);
+    }
+}
+
+/* One watchdog per boot, started by the first ktest_main (the runner's, or the
+ * monitor's `test` command, which may run suites many times). 0, or -1 if there
+ * is no thread for it. Only ktest_main calls it, from one thread at a time. */
+static int start_watchdog(void)
+{
+    static int started;
+    if (started)
+        return 0;
     uint64_t timeout = DEFAULT_TIMEOUT_S;
     if (cmdline_get_u64("ktest.timeout", &timeout) < 0 || timeout == 0)
         timeout = DEFAULT_TIMEOUT_S;
     running.timeout_s = timeout;
-    /* The runner is pinned to the boot hart so that tests see a stable cpuid(). */
-    if (!thread_create("ktest", runner, &args, 0) ||
-        !thread_create("ktest.watchdog", watchdog, 0, THREAD_ANY_CPU)) {
-        kprintf("hartos: error: cannot create the test runner threads\n");
-        power_off(POWER_EXIT_TEST_FAILED);
+    if (!thread_create("ktest.watchdog", watchdog, 0, THREAD_ANY_CPU)) {
+        kprintf("hartos: error: cannot create the test watchdog thread\n");
+        return -1;
     }
+    started = 1;
+    return 0;
 }
 
 int ktest_main(const char *sel, size_t len)
 {
     const char *names[MAX_SUITES];
     int n = list_suites(names);
-    if (!selection_valid(sel, len, names, n))
+    if (!selection_valid(sel, len, names, n) || start_watchdog() != 0)
         return POWER_EXIT_TEST_FAILED;
     int nselected = 0, nfailed = 0;
     for (int i = 0; i < n; i++)

@@ -41,10 +41,12 @@ void ktest_skip(const char *reason);
 int ktest_failed(void); /* has the running test failed so far */
 void ktest_on_each_hart(void (*fn)(void *arg), void *arg);
 
-/* Runs the selected suites; returns the power-off status (POWER_EXIT_*). */
+/* Runs the selected suites; returns the power-off status (POWER_EXIT_*). May be
+ * called again (the monitor's `test` command), from a thread pinned to CPU 0. The
+ * first call starts the per-test watchdog (limit: ktest.timeout= seconds, default
+ * 30), which reports a test that overruns and powers off. */
 int ktest_main(const char *selection, size_t len);
-/* Starts ktest_main in a thread pinned to CPU 0, plus the per-test watchdog
- * (limit: ktest.timeout= seconds, default 30); powers off when the suites are done. */
+/* Starts ktest_main in a thread pinned to CPU 0; powers off when the suites are done. */
 void ktest_start_runner(const char *selection, size_t len);
 
 #define KTEST_CHECK_OP_(a, op, b, on_fail)                                                \
