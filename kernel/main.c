@@ -15,6 +15,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/machine.h"
+#include "kernel/monitor.h"
 #include "kernel/power.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
@@ -136,7 +137,8 @@ void kmain(uint64_t hartid, void *dtb)
     virtio_blk_init();
     bcache_init(&bcache, "bcache", BCACHE_NBUF);
 
-    /* 8. The first thread: the test runner when the command line asks for tests. */
+    /* 8. The first thread: the test or bench runner if the command line asks for
+     *    one, otherwise the interactive monitor on the console. */
     size_t len;
     const char *suites = cmdline_get("ktest", &len);
     size_t bench_len;
@@ -146,6 +148,6 @@ void kmain(uint64_t hartid, void *dtb)
     else if (benchmarks)
         bench_start_runner(benchmarks, bench_len);
     else
-        kprintf("hartos: ready. Nothing to do yet: quit QEMU with Ctrl-A then X.\n");
+        monitor_start();
     sched_run_hart();
 }
