@@ -113,3 +113,16 @@ hartos_add_ktest(SUITE fault_bufcache SMP 1 4 DISK ${HARTOS_DISK}
 foreach(smp 1 4)
   hartos_disk_test(fault_bufcache@smp${smp} WRITES)
 endforeach()
+
+# ---- The monitor: kernel/monitor*.c, typed at over a pseudo-terminal (tools/monitor_test.py) ----
+# Boots with no ktest= (so the monitor starts) and a fresh copy of the test disk, runs
+# every command like a user would and ends with `poweroff`, which must exit QEMU with 0.
+foreach(smp 1 4)
+  add_test(NAME monitor@smp${smp}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/monitor_test.py
+      --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
+      --smp ${smp} --disk ${HARTOS_DISK} --timeout 180
+      --log ${HARTOS_LOG_DIR}/monitor@smp${smp}.log)
+  set_tests_properties(monitor@smp${smp} PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
+    LABELS "host;monitor" TIMEOUT 210)
+endforeach()
