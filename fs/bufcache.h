@@ -29,8 +29,8 @@
 #include "lib/list.h"
 
 #define BSIZE VIRTIO_BLK_BSIZE
-#define BCACHE_NBUCKET 13  /* a prime, so block numbers in strides spread over all buckets */
-#define BCACHE_NBUF 64     /* buffers in the kernel's cache */
+#define BCACHE_NBUCKET 13        /* a prime, so block numbers in strides spread over all buckets */
+#define BCACHE_NBUF 64           /* buffers in the kernel's cache */
 #define BCACHE_NODEV 0xffffffffu /* dev of a buffer that never held a block */
 #define BCACHE_NAME_MAX 24
 
@@ -43,19 +43,19 @@ struct buf {
     /* Identity: changed only by the evictor, while it owns the buffer (see bufcache.c). */
     uint32_t dev;
     uint64_t blockno;
-    int refcnt;              /* users (bread..brelse) + pins; under its bucket's lock */
-    int referenced;          /* CLOCK bit: set on every hit, cleared by the hand */
-    int valid;               /* data holds the block's contents; under the sleeplock */
-    struct list_node link;   /* in its bucket's list; under the bucket's lock */
-    struct sleeplock lock;   /* held by the user between bread and brelse */
+    int refcnt;            /* users (bread..brelse) + pins; under its bucket's lock */
+    int referenced;        /* CLOCK bit: set on every hit, cleared by the hand */
+    int valid;             /* data holds the block's contents; under the sleeplock */
+    struct list_node link; /* in its bucket's list; under the bucket's lock */
+    struct sleeplock lock; /* held by the user between bread and brelse */
     struct bcache *cache;
-    uint8_t *data;           /* BSIZE bytes */
+    uint8_t *data;              /* BSIZE bytes */
 } __attribute__((aligned(64))); /* harts using different buffers share no cache line */
 
 /* Cache-line aligned, so harts working on different buckets never share a line. */
 struct bcache_bucket {
-    struct spinlock lock;    /* protects list, the refcnt of its buffers, the counters */
-    struct list_node list;   /* buffers whose block hashes here */
+    struct spinlock lock;             /* protects list, the refcnt of its buffers, the counters */
+    struct list_node list;            /* buffers whose block hashes here */
     uint64_t hits, misses, evictions; /* misses: blocks loaded here; evictions: taken from here */
     char lockname[BCACHE_NAME_MAX + 8];
 } __attribute__((aligned(64)));
@@ -66,7 +66,7 @@ struct bcache {
     int hand;                   /* CLOCK hand: index of the next buffer to look at */
     uint64_t hand_steps;        /* buffers the hand has passed, over all misses */
     int nbuf;
-    struct buf **bufs;          /* nbuf buffers (a table in one page) */
+    struct buf **bufs; /* nbuf buffers (a table in one page) */
     char name[BCACHE_NAME_MAX];
     char evict_lockname[BCACHE_NAME_MAX + 8];
     char buf_lockname[BCACHE_NAME_MAX + 8]; /* every buffer's sleeplock */

@@ -20,17 +20,17 @@ struct bcache_baseline;
 struct bcache_baseline_buf {
     uint32_t dev;
     uint64_t blockno;
-    int refcnt;                 /* under the cache lock */
-    int valid;                  /* under the sleeplock */
-    struct list_node lru;       /* under the cache lock */
+    int refcnt;           /* under the cache lock */
+    int valid;            /* under the sleeplock */
+    struct list_node lru; /* under the cache lock */
     struct sleeplock lock;
     struct bcache_baseline *cache;
     uint8_t *data;
 };
 
 struct bcache_baseline {
-    struct spinlock lock;       /* protects lru, every refcnt and identity, the counters */
-    struct list_node lru;       /* every buffer; front = most recently released */
+    struct spinlock lock; /* protects lru, every refcnt and identity, the counters */
+    struct list_node lru; /* every buffer; front = most recently released */
     uint64_t hits, misses, evictions;
     int nbuf;
     char name[BCACHE_NAME_MAX];

@@ -39,9 +39,9 @@
 #define FAULT_READ_BLOCK 3584
 #define FAULT_WRITE_BLOCK 3585
 
-static struct bcache tcache;               /* the cache under test */
-static struct bcache_baseline tbaseline;   /* the baseline, for the same stress */
-static uint8_t scratch[NCPU][BSIZE];       /* per hart: pinned threads never share */
+static struct bcache tcache;             /* the cache under test */
+static struct bcache_baseline tbaseline; /* the baseline, for the same stress */
+static uint8_t scratch[NCPU][BSIZE];     /* per hart: pinned threads never share */
 
 /* ---- The disk's pattern (tools/mkdisk.py block_content) ---- */
 
@@ -217,7 +217,7 @@ struct stress {
     uint64_t blocks[NCPU][DISJOINT_PER_HART]; /* disjoint: each hart's own blocks */
     uint64_t first, count;                    /* shared or storm set */
     int rounds;
-    uint64_t until_us;                        /* timed storms: stop then (0: use rounds) */
+    uint64_t until_us; /* timed storms: stop then (0: use rounds) */
     uint64_t reads[NCPU], errors[NCPU];
 };
 
@@ -398,7 +398,10 @@ KTEST(bufcache, baseline_passes_the_same_stress)
 
 /* ---- Writers ---- */
 
-static uint32_t write_pattern(int c, int round) { return 0x100 + 16 * (uint32_t)c + (uint32_t)round; }
+static uint32_t write_pattern(int c, int round)
+{
+    return 0x100 + 16 * (uint32_t)c + (uint32_t)round;
+}
 
 static void write_own_blocks(void *arg)
 {
