@@ -189,16 +189,27 @@ struct lock_list {
     int n, dropped;
 };
 
-/* Inserts lk so that the list stays sorted by spins, most first. */
+/* Does a rank above b in lockstat: more spins, or as many and more acquires? */
+static int busier(const struct spinlock *a, const struct spinlock *b)
+{
+    return a->spins != b->spins ? a->spins > b->spins : a->acquires > b->acquires;
+}
+
+/* Inserts lk so that the list stays sorted, busiest first. Idle locks are left out;
+ * when the list is full, the least busy lock drops out. */
 static void collect_sorted(struct spinlock *lk, void *arg)
 {
     struct lock_list *list = arg;
+    if (!lk->acquires)
+        return;
     if (list->n == LOCKSTAT_MAX) {
         list->dropped++;
-        return;
+        if (!busier(lk, list->locks[LOCKSTAT_MAX - 1]))
+            return;
+        list->n--;
     }
     int i = list->n++;
-    for (; i > 0 && list->locks[i - 1]->spins < lk->spins; i--)
+    for (; i > 0 && busier(lk, list->locks[i - 1]); i--)
         list->locks[i] = list->locks[i - 1];
     list->locks[i] = lk;
 }
@@ -213,8 +224,7 @@ void lockstat_print(void)
     kprintf("%-20s %12s %12s\n", "lock", "acquires", "spins");
     for (int i = 0; i < list.n; i++) {
         struct spinlock *lk = list.locks[i];
-        if (lk->acquires)
-            kprintf("%-20s %12lu %12lu\n", lk->name, lk->acquires, lk->spins);
+        kprintf("%-20s %12lu %12lu\n", lk->name, lk->acquires, lk->spins);
     }
     if (list.dropped)
         kprintf("(%d more locks not shown)\n", list.dropped);
