@@ -40,6 +40,7 @@
 
 #include "kernel/console.h"
 #include "kernel/panic.h"
+#include "kernel/trace.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/pmem.h"
@@ -173,6 +174,8 @@ static struct buf *clock_evict(struct bcache *c)
             list_remove(&b->link);
             b->refcnt = 1;
             bk->evictions += b->dev != BCACHE_NODEV;
+            if (b->dev != BCACHE_NODEV)
+                trace_event(TRACE_BCACHE_EVICT, (uintptr_t)&c->evict_lock, b->blockno);
             release(&bk->lock);
             return b;
         }
@@ -187,6 +190,7 @@ static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
     acquire(&c->evict_lock);
     struct buf *b = lookup(c, dev, blockno); /* loaded by another hart meanwhile? */
     if (!b && (b = clock_evict(c)) != NULL) {
+        trace_event(TRACE_BCACHE_MISS, (uintptr_t)&c->evict_lock, blockno);
         /* Owned by us and in no bucket: nobody else can see these writes yet. */
         b->dev = dev;
         b->blockno = blockno;

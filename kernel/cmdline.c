@@ -4,6 +4,7 @@
 #include "kernel/cmdline.h"
 
 #include "kernel/console.h"
+#include "kernel/trace.h"
 #include "lib/string.h"
 
 /* Every key the kernel understands, and what it does. */
@@ -18,6 +19,7 @@ static const struct {
     {"seed", "seed for the stress tests' random numbers"},
     {"lock.stuck_ms", "a spin longer than this is reported as a stuck lock (10000; 0 = off)"},
     {"bench", "run benchmarks and power off: bench=pmem (tools/bench.py reads the output)"},
+    {"trace", "trace=1: record lock events from boot on (docs/10-tracing.md)"},
 };
 #define NKEYS (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -74,6 +76,9 @@ int cmdline_parse(const char *args)
         }
         args += len;
     }
+    uint64_t trace = 0; /* here, not later: then the rest of the boot is traced too */
+    if (cmdline_get_u64("trace", &trace) == 0 && trace)
+        trace_start();
     return bad;
 }
 

@@ -27,6 +27,7 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
+#include "kernel/trace.h"
 
 struct runq {
     struct spinlock lock; /* protects threads and n */
@@ -133,8 +134,10 @@ void sched_run_hart(void)
         t->cpu = c->id;
         t->switches++;
         c->thread = t;
+        trace_event(TRACE_SWITCH, (uintptr_t)t, 1);
         context_switch(&c->sched_context, &t->context);
         /* Back from the thread: it yielded, slept or exited, and holds its lock. */
+        trace_event(TRACE_SWITCH, (uintptr_t)t, 0);
         c->thread = NULL;
         thread_check_canary(t);
         if (t->state == THREAD_RUNNABLE)

@@ -8,6 +8,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
+#include "kernel/trace.h"
 
 /*
  * The registry of all locks, for lockstat. Lock order: a lock's own spinlock_init()
@@ -98,6 +99,7 @@ __attribute__((noinline, cold)) static uint64_t spin_until_acquired(struct spinl
                                                                    uintptr_t caller)
 {
     uint64_t spins = 1, start = rdtime();
+    trace_event(TRACE_LOCK_REQ, (uintptr_t)lk, 0); /* only here: uncontended, asked = got */
     for (;;) {
         /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
         while (lk->locked) {
@@ -155,6 +157,7 @@ void acquire(struct spinlock *lk)
     lk->acquires++;
     lk->spins += spins;
     note_held(lk);
+    trace_event(TRACE_LOCK_ACQ, (uintptr_t)lk, spins); /* after taking it: holds never overlap */
 }
 
 void release(struct spinlock *lk)
@@ -163,6 +166,7 @@ void release(struct spinlock *lk)
         panic("release: lock '%s' not held by this hart (cpu %d, holder %d)", lk->name,
               cpuid(), lk->cpu);
     note_released(lk);
+    trace_event(TRACE_LOCK_REL, (uintptr_t)lk, 0); /* before letting go, for the same reason */
     lk->cpu = -1;
     lk->pc = 0;
     /* Store-release: the critical section's writes are visible before the lock is free. */

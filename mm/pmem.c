@@ -29,6 +29,7 @@
 #include "kernel/machine.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
+#include "kernel/trace.h"
 
 #ifndef PMEM_POISON
 #define PMEM_POISON 0
@@ -147,6 +148,7 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
         release(&v->lock);
         if (!first)
             continue;
+        trace_event(TRACE_PMEM_STEAL, (uintptr_t)((me + i) % nlists), n);
         /* The batch is on no list now: ours alone. Push all but the first page. */
         struct pmem_cpu *c = &pmem_cpus[me];
         acquire(&c->lock);

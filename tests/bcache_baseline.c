@@ -9,6 +9,7 @@
 
 #include "kernel/console.h"
 #include "kernel/panic.h"
+#include "kernel/trace.h"
 #include "lib/string.h"
 #include "mm/pmem.h"
 
@@ -67,6 +68,9 @@ int bcache_baseline_bread(struct bcache_baseline *c, uint32_t dev, uint64_t bloc
             b = x;
             c->misses++;
             c->evictions += b->dev != BCACHE_NODEV;
+            if (b->dev != BCACHE_NODEV) /* as fs/bufcache.c, against the one lock */
+                trace_event(TRACE_BCACHE_EVICT, (uintptr_t)&c->lock, b->blockno);
+            trace_event(TRACE_BCACHE_MISS, (uintptr_t)&c->lock, blockno);
             b->dev = dev;
             b->blockno = blockno;
             b->valid = 0;

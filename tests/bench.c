@@ -20,6 +20,8 @@ static const struct {
     {"pmem_instr", bench_pmem_instr},
     {"bufcache", bench_bufcache},
     {"virtio", bench_virtio},
+    {"pmem_trace", bench_pmem_trace},         /* tools/trace.py: ninja trace-pmem */
+    {"bufcache_trace", bench_bufcache_trace}, /* tools/trace.py: ninja trace-bufcache */
 };
 #define NBENCH (sizeof(benchmarks) / sizeof(benchmarks[0]))
 

@@ -24,6 +24,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/thread.h"
+#include "kernel/trace.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "tests/bcache_baseline.h"
@@ -54,6 +55,7 @@ struct run {
 };
 
 static struct run run; /* one at a time; too big for a thread's one-page stack */
+static int traced;     /* measure() traces its workers (bench=bufcache_trace) */
 
 static void worker(void *arg)
 {
@@ -95,11 +97,15 @@ static void measure(int report)
     r->start_us = timer_now_us() + START_DELAY_US;
     if (r->end_us)
         r->end_us += r->start_us;
+    if (traced)
+        trace_start(); /* each run forgets the one before: a dump shows the last */
     for (int c = 0; c < r->nharts; c++)
         t[c] = thread_create("bench.bcache", worker, r, c);
     for (int c = 0; c < r->nharts; c++)
         if (t[c])
             thread_join(t[c]);
+    if (traced)
+        trace_stop();
     r->ops.stats(r->ops.cache, &b);
     uint64_t errors = 0, last = r->start_us;
     for (int c = 0; c < r->nharts; c++) {
@@ -201,5 +207,34 @@ int bench_bufcache(void)
         for (int k = 0; k < 2; k++)
             test0(caches[0][k], most, round);
     }
+    return 0;
+}
+
+/* --- bench=bufcache_trace: hit and miss on both caches at up to 4 harts, traced; each
+ * run's last events are dumped for tools/trace.py. */
+int bench_bufcache_trace(void)
+{
+    if (virtio_blk_count() == 0 || virtio_blk_capacity(0) < MISS_FIRST + 4 * 512) {
+        kprintf("bench bufcache_trace: skipped: needs the test disk (4096 blocks) on disk 0\n");
+        return -1;
+    }
+    if (init_caches() != 0)
+        return -1;
+    struct bcache_ops caches[2] = {bcache_ops_bucketed(&bucketed64),
+                                   bcache_ops_baseline(&single64)};
+    static const char *const labels[2][2] = {
+        {"bufcache-bucketed", "bufcache-single-lock"},
+        {"bufcache-bucketed-miss", "bufcache-single-lock-miss"}};
+    int most = ncpu < 4 ? ncpu : 4;
+    traced = 1;
+    for (int k = 0; k < 2; k++) {
+        hit(caches[k], most, 0);
+        trace_dump(labels[0][k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        miss(caches[k], HIT_NBUF, most, 0);
+        trace_dump(labels[1][k]);
+    }
+    traced = 0;
     return 0;
 }

@@ -10,3 +10,4 @@
 #pragma once
 
 int bench_bufcache(void);
+int bench_bufcache_trace(void); /* bench=bufcache_trace: traced runs, dumped (kernel/trace.h) */

@@ -30,6 +30,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/spinlock.h"
+#include "kernel/trace.h"
 #include "mm/pmem.h"
 #include "tests/ktest.h"
 #include "tests/pmem_baseline.h"
@@ -46,6 +47,10 @@
 #define POOL_PAGES 12288  /* the baseline's pool (48 MiB): enough for every workload */
 #define INSTR_PAIRS 1000
 #define INSTR_RUNS 20
+#define TRACE_PAIRS ((TRACE_RING_EVENTS - 1) / 8) /* per hart in pmem_trace: a ring holds it */
+
+static uint64_t pairs_per_run = PAIRS; /* TRACE_PAIRS while bench_pmem_trace runs */
+static int traced;                     /* measure() traces its workers (pmem_trace) */
 
 /*
  * Calibration "allocators", for scale: `null` returns one static page and frees
@@ -130,14 +135,14 @@ static void start_together(struct run *r)
 
 static uint64_t pairs_loop(const struct pmem_ops *ops)
 {
-    for (int i = 0; i < PAIRS; i++) {
+    for (uint64_t i = 0; i < pairs_per_run; i++) {
         volatile int *p = ops->alloc();
         if (!p)
             return i;
         p[1] = 1; /* kalloctest's *(int *)(a + 4) = 1 */
         ops->free((void *)p);
     }
-    return PAIRS;
+    return pairs_per_run;
 }
 
 static uint64_t bursts_loop(const struct pmem_ops *ops)
@@ -198,7 +203,7 @@ static void worker(void *arg)
     r->t1[me] = rdtime();
     r->t0[me] = t0;
     r->pairs[me] = n;
-    uint64_t wanted = r->w == PAIRS_RUN    ? PAIRS
+    uint64_t wanted = r->w == PAIRS_RUN    ? pairs_per_run
                       : r->w == BURSTS_RUN ? (uint64_t)BURST_ROUNDS * BURST
                       : me                 ? STEAL_PAGES
                                            : 0;
@@ -267,7 +272,11 @@ static int measure(const struct pmem_ops *ops, enum workload w, int round)
     uint64_t acq0, spins0, acq1, spins1, steals0, stolen0, steals1, stolen1;
     ops->lock_counts(&acq0, &spins0);
     steal_counts(&steals0, &stolen0);
+    if (traced)
+        trace_start(); /* after spread_pages: the trace shows the run, not the setup */
     ktest_on_each_hart(worker, &r);
+    if (traced)
+        trace_stop();
     ops->lock_counts(&acq1, &spins1);
     steal_counts(&steals1, &stolen1);
     if (ops != &pmem_ops_percpu)
@@ -350,4 +359,29 @@ int bench_pmem_instr(void)
                 "instret=%lu\n",
                 all[i]->name, ncpu, PMEM_POISON, INSTR_PAIRS, best_instret(all[i]));
     return pmem_baseline_teardown() == 0 ? 0 : -1;
+}
+
+/* --- bench=pmem_trace: short traced runs, each dumped for tools/trace.py. */
+
+int bench_pmem_trace(void)
+{
+    if (pmem_baseline_setup(POOL_PAGES) < POOL_PAGES) {
+        kprintf("hartos: error: bench pmem_trace: no pages for the baseline pool\n");
+        pmem_baseline_teardown();
+        return -1;
+    }
+    int failed = 0;
+    pairs_per_run = TRACE_PAIRS;
+    traced = 1;
+    failed |= measure(&pmem_ops_percpu, PAIRS_RUN, 0);
+    trace_dump("pmem-percpu");
+    failed |= measure(&pmem_ops_baseline, PAIRS_RUN, 0);
+    trace_dump("pmem-baseline");
+    if (ncpu > 1) { /* every page starts on CPU 0: the timeline shows the steals */
+        failed |= measure(&pmem_ops_percpu, STEAL_RUN, 0);
+        trace_dump("pmem-percpu-steal");
+    }
+    traced = 0;
+    pairs_per_run = PAIRS;
+    return pmem_baseline_teardown() == 0 && !failed ? 0 : -1;
 }

@@ -8,3 +8,4 @@
 
 int bench_pmem(void);
 int bench_pmem_instr(void);
+int bench_pmem_trace(void); /* bench=pmem_trace: traced runs, dumped (kernel/trace.h) */

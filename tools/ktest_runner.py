@@ -363,6 +363,11 @@ def qemu_command(args, disk_copy: Optional[str]) -> List[str]:
     return cmd
 
 
+# A trace dump (kernel/trace.h): from TRACE-BEGIN to TRACE-END, its lines go to
+# <log>.trace for tools/trace.py instead of the log, which keeps one line saying where.
+_TRACE_LINE_RE = re.compile(r"^(?:[ELTH] |TRACE-)")
+
+
 class ConsoleRun:
     """Run QEMU, copy its console into the log line by line, enforce the timeout."""
 
@@ -375,7 +380,9 @@ class ConsoleRun:
         self.proc = None
 
     def _pump(self, log):
-        total = 0
+        total, dumping, trace, trace_path = 0, False, None, self.log_path + ".trace"
+        if os.path.exists(trace_path):
+            os.remove(trace_path)  # a dump left by an earlier run is not this run's
         for raw in iter(self.proc.stdout.readline, b""):
             total += len(raw)
             if total > MAX_CONSOLE_BYTES:
@@ -383,6 +390,14 @@ class ConsoleRun:
                 self.kill()
                 break
             line = clean_line(raw.decode("utf-8", errors="replace"))
+            if line.startswith("TRACE-BEGIN") or (dumping and _TRACE_LINE_RE.match(line)):
+                trace = trace or open(trace_path, "w", encoding="utf-8")
+                trace.write(line + "\n")
+                dumping = not line.startswith("TRACE-END")
+                if not dumping:
+                    trace.flush()
+                    log.write("hartos-runner: trace dump written to %s\n" % trace_path)
+                continue
             self.lines.append(line)
             log.write(line + "\n")
             log.flush()
