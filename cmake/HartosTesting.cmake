@@ -118,3 +118,29 @@ add_custom_target(soak
   DEPENDS hartos.elf disk_image
   USES_TERMINAL
   COMMENT "Soak: the whole suite many times with random seeds")
+
+# The gdb commands of tools/gdb/hartos.py, on a live kernel (tools/gdb_commands_test.py).
+# gdb_commands: stops in the middle of the pmem stress and again in hang_watchdog, and checks
+# every command against the console and against plain gdb expressions. gdb_deadlock(_spin):
+# stops in the ABBA deadlocks of tests/test_deadlock.c (suites hang_deadlock*, which only run
+# when named) and checks that hartos-locks and hartos-bt show the cycle.
+function(hartos_gdb_test scenario name)
+  foreach(smp IN LISTS ARGN)
+    add_test(NAME ${name}@smp${smp}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/gdb_commands_test.py
+        --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --gdb ${HARTOS_GDB}
+        --kernel $<TARGET_FILE:hartos.elf> --gdbinit ${CMAKE_BINARY_DIR}/gdbinit
+        --source ${CMAKE_SOURCE_DIR}/tests/test_deadlock.c --scenario ${scenario}
+        --smp ${smp} --timeout 150 --log ${HARTOS_LOG_DIR}/${name}@smp${smp}.log
+        --name ${name}@smp${smp})
+    set_tests_properties(${name}@smp${smp} PROPERTIES FIXTURES_REQUIRED hartos_elf
+      LABELS "host;gdb" TIMEOUT 180)
+  endforeach()
+endfunction()
+hartos_gdb_test(stress gdb_commands 1 3 4)
+hartos_gdb_test(deadlock gdb_deadlock 1 4)
+hartos_gdb_test(deadlock_spin gdb_deadlock_spin 2)
+# Without gdb, the ktest watchdog must catch the sleeplock deadlock and list both threads asleep.
+hartos_add_ktest(SUITE hang_deadlock SMP 2 APPEND "ktest.timeout=2" TIMEOUT 30)
+set_tests_properties(hang_deadlock@smp2 PROPERTIES PASS_REGULAR_EXPRESSION
+  "watchdog: hang_deadlock.abba_with_sleeplocks still running after 2 s.*deadlock_a +sleeping.*deadlock_b +sleeping")
