@@ -13,6 +13,7 @@ void sleeplock_init(struct sleeplock *lk, const char *name)
     spinlock_init(&lk->lk, name);
     lk->name = name;
     lk->locked = 0;
+    lk->waiters = 0;
     lk->holder = NULL;
 }
 
@@ -24,8 +25,11 @@ void acquiresleep(struct sleeplock *lk)
     acquire(&lk->lk);
     if (lk->locked && lk->holder == self)
         panic("acquiresleep: thread '%s' already holds '%s'", self->name, lk->name);
-    while (lk->locked)
+    while (lk->locked) {
+        lk->waiters++;
         sleep(lk, &lk->lk);
+        lk->waiters--;
+    }
     lk->locked = 1;
     lk->holder = self;
     release(&lk->lk);
@@ -38,7 +42,10 @@ void releasesleep(struct sleeplock *lk)
         panic("releasesleep: '%s' released by a thread that does not hold it", lk->name);
     lk->locked = 0;
     lk->holder = NULL;
-    wakeup(lk);
+    /* Most releases have nobody waiting (every buffer cache hit ends in one): skip the
+     * walk over the thread table then. */
+    if (lk->waiters)
+        wakeup(lk);
     release(&lk->lk);
 }
 
