@@ -154,14 +154,19 @@ void thread_yield(void)
 
 void thread_dump(void)
 {
-    kprintf("%-16s %-9s %4s %4s %10s\n", "thread", "state", "cpu", "pin", "switches");
+    kprintf("%-16s %-9s %4s %4s %10s  %s\n", "thread", "state", "cpu", "pin", "switches",
+            "sleeps on");
     for (int i = 0; i < NTHREAD; i++) {
         struct thread *t = &threads[i];
         /* Unlocked: this also runs from the watchdog while threads may be stuck. */
         if (t->state == THREAD_UNUSED)
             continue;
-        kprintf("%-16s %-9s %4d %4d %10lu\n", t->name, thread_state_name(t->state), t->cpu,
-                t->pinned_cpu, t->switches);
+        if (t->state == THREAD_SLEEPING) /* the channel: symbolise it with hartos.sym */
+            kprintf("%-16s %-9s %4d %4d %10lu  %p\n", t->name, thread_state_name(t->state),
+                    t->cpu, t->pinned_cpu, t->switches, t->chan);
+        else
+            kprintf("%-16s %-9s %4d %4d %10lu\n", t->name, thread_state_name(t->state), t->cpu,
+                    t->pinned_cpu, t->switches);
     }
     for (int i = 0; i < ncpu; i++) {
         struct thread *t = cpus[i].thread;
