@@ -101,6 +101,11 @@ set_tests_properties(gdb_attach PROPERTIES FIXTURES_REQUIRED hartos_elf LABELS h
 
 include(${CMAKE_SOURCE_DIR}/tests/ktests.cmake)
 
+# Every file and function the docs name still exists (tools/check_docs.py).
+add_test(NAME docs_check
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(docs_check PROPERTIES LABELS host TIMEOUT 30)
+
 # Bad input from outside (kernel command line values, device tree oddities): one clear
 # line each and no crash (tools/badinput_test.py).
 add_test(NAME bad_input
