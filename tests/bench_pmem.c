@@ -47,10 +47,6 @@
 #define POOL_PAGES 12288  /* the baseline's pool (48 MiB): enough for every workload */
 #define INSTR_PAIRS 1000
 #define INSTR_RUNS 20
-#define TRACE_PAIRS ((TRACE_RING_EVENTS - 1) / 8) /* per hart in pmem_trace: a ring holds it */
-
-static uint64_t pairs_per_run = PAIRS; /* TRACE_PAIRS while bench_pmem_trace runs */
-static int traced;                     /* measure() traces its workers (pmem_trace) */
 
 /*
  * Calibration "allocators", for scale: `null` returns one static page and frees
@@ -135,14 +131,14 @@ static void start_together(struct run *r)
 
 static uint64_t pairs_loop(const struct pmem_ops *ops)
 {
-    for (uint64_t i = 0; i < pairs_per_run; i++) {
+    for (int i = 0; i < PAIRS; i++) {
         volatile int *p = ops->alloc();
         if (!p)
             return i;
         p[1] = 1; /* kalloctest's *(int *)(a + 4) = 1 */
         ops->free((void *)p);
     }
-    return pairs_per_run;
+    return PAIRS;
 }
 
 static uint64_t bursts_loop(const struct pmem_ops *ops)
@@ -203,7 +199,7 @@ static void worker(void *arg)
     r->t1[me] = rdtime();
     r->t0[me] = t0;
     r->pairs[me] = n;
-    uint64_t wanted = r->w == PAIRS_RUN    ? pairs_per_run
+    uint64_t wanted = r->w == PAIRS_RUN    ? PAIRS
                       : r->w == BURSTS_RUN ? (uint64_t)BURST_ROUNDS * BURST
                       : me                 ? STEAL_PAGES
                                            : 0;
@@ -272,11 +268,7 @@ static int measure(const struct pmem_ops *ops, enum workload w, int round)
     uint64_t acq0, spins0, acq1, spins1, steals0, stolen0, steals1, stolen1;
     ops->lock_counts(&acq0, &spins0);
     steal_counts(&steals0, &stolen0);
-    if (traced)
-        trace_start(); /* after spread_pages: the trace shows the run, not the setup */
     ktest_on_each_hart(worker, &r);
-    if (traced)
-        trace_stop();
     ops->lock_counts(&acq1, &spins1);
     steal_counts(&steals1, &stolen1);
     if (ops != &pmem_ops_percpu)
@@ -361,7 +353,53 @@ int bench_pmem_instr(void)
     return pmem_baseline_teardown() == 0 ? 0 : -1;
 }
 
-/* --- bench=pmem_trace: short traced runs, each dumped for tools/trace.py. */
+/* --- bench=pmem_trace (ninja trace-pmem): each allocator traced under the pairs
+ * workload on every hart, then dumped for tools/trace.py. Timed, not counted: every
+ * hart stops at the same moment, so the newest events (what a ring keeps) cover the
+ * same stretch of time on every hart. Then the steal workload, traced the same way. */
+
+#define TRACE_MS 40
+
+static struct traced_run {
+    const struct pmem_ops *ops;
+    uint64_t start, stop; /* rdtime */
+    int failed;
+} traced;
+
+static void traced_pairs(void *arg)
+{
+    struct traced_run *t = arg;
+    while (rdtime() < t->start) /* every worker is up: they start together */
+        ;
+    while (rdtime() < t->stop) {
+        volatile int *p = t->ops->alloc();
+        if (!p) {
+            __atomic_store_n(&t->failed, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        p[1] = 1;
+        t->ops->free((void *)p);
+    }
+}
+
+static void traced_steal(void *arg)
+{
+    struct traced_run *t = arg;
+    if (cpuid() != 0 && steal_loop(t->ops) != STEAL_PAGES)
+        __atomic_store_n(&t->failed, 1, __ATOMIC_RELAXED);
+}
+
+static int trace_run(const struct pmem_ops *ops, void (*fn)(void *), const char *label)
+{
+    uint64_t ms = timer_timebase_hz() / 1000;
+    traced = (struct traced_run){ops, rdtime() + 20 * ms, rdtime() + (20 + TRACE_MS) * ms, 0};
+    trace_start();
+    ktest_on_each_hart(fn, &traced);
+    trace_dump(label);
+    if (traced.failed)
+        kprintf("hartos: error: bench pmem_trace: %s: an allocation failed\n", label);
+    return traced.failed ? -1 : 0;
+}
 
 int bench_pmem_trace(void)
 {
@@ -370,18 +408,11 @@ int bench_pmem_trace(void)
         pmem_baseline_teardown();
         return -1;
     }
-    int failed = 0;
-    pairs_per_run = TRACE_PAIRS;
-    traced = 1;
-    failed |= measure(&pmem_ops_percpu, PAIRS_RUN, 0);
-    trace_dump("pmem-percpu");
-    failed |= measure(&pmem_ops_baseline, PAIRS_RUN, 0);
-    trace_dump("pmem-baseline");
-    if (ncpu > 1) { /* every page starts on CPU 0: the timeline shows the steals */
-        failed |= measure(&pmem_ops_percpu, STEAL_RUN, 0);
-        trace_dump("pmem-percpu-steal");
+    int failed = trace_run(&pmem_ops_percpu, traced_pairs, "pmem-percpu");
+    failed |= trace_run(&pmem_ops_baseline, traced_pairs, "pmem-baseline");
+    if (ncpu > 1) {
+        spread_pages(1); /* every page on CPU 0's list: the others must steal */
+        failed |= trace_run(&pmem_ops_percpu, traced_steal, "pmem-percpu-steal");
     }
-    traced = 0;
-    pairs_per_run = PAIRS;
     return pmem_baseline_teardown() == 0 && !failed ? 0 : -1;
 }

@@ -363,26 +363,28 @@ def check_exclusion(dump):
 # ---------------------------------------------------------------------------------------
 
 def busiest_window(dump, iv, length_us):
-    """Start (in dump ticks) of the window of length_us where the most harts work (take
-    20 locks or more), and among those the most locks are taken: a stretch where the
-    harts run together, not one hart alone while the host runs the others later."""
-    acqs = {h: sorted(a for a, _, _, _ in v["holds"]) for h, v in iv.items()}
-    acqs = {h: a for h, a in acqs.items() if a}
+    """Start (in dump ticks) of the window of length_us in which the harts are seen at
+    work (taking locks) in the most tenths of the window, all harts together: a stretch
+    where harts run side by side, not one hart alone while the host runs the others
+    later. Ties go to the window with the most acquires."""
+    acqs = [a for a in (sorted(h[0] for h in v["holds"]) for v in iv.values()) if a]
     if not acqs:
         return t_zero(dump)
     width = length_us * dump.timebase / 1e6
-    lo = min(a[0] for a in acqs.values())
-    hi = max(a[-1] for a in acqs.values())
-    best, best_start = None, lo
-    step = max(width / 20, 1)
-    start = lo
+    tenth = width / 10
+    lo, hi = min(a[0] for a in acqs), max(a[-1] for a in acqs)
+    best, best_start, start = None, lo, lo
+
+    def count(a, t0, t1):
+        return bisect.bisect_left(a, t1) - bisect.bisect_left(a, t0)
+
     while start <= max(lo, hi - width):
-        counts = [bisect.bisect_left(a, start + width) - bisect.bisect_left(a, start)
-                  for a in acqs.values()]
-        score = (sum(1 for c in counts if c >= 20), sum(counts))  # harts at work first
+        busy = sum(1 for a in acqs for k in range(10)
+                   if count(a, start + k * tenth, start + (k + 1) * tenth))
+        score = (busy, sum(count(a, start, start + width) for a in acqs))
         if best is None or score > best:
             best, best_start = score, start
-        start += step
+        start += max(width / 20, 1)
     return int(best_start)
 
 
@@ -417,15 +419,17 @@ def lock_colours(panels):
     return {n: PALETTE[i] for i, n in enumerate(names[:len(PALETTE)])}
 
 
-def render_png(dumps, png, gnuplot, window_us=3000, title=None):
-    """Draws dumps stacked, one panel each, same window length; returns problems."""
+def render_png(dumps, png, gnuplot, window_us=3000, title=None, start_us=None):
+    """Draws dumps stacked, one panel each, same window length; returns problems. The
+    window starts start_us after a dump's first event, or where the harts are busiest."""
     if not gnuplot:
         return ["gnuplot not found: no picture (apt-get install gnuplot-nox)"]
     base = os.path.splitext(png)[0]
     panels = []
     for d in dumps:
         iv = intervals(d)
-        start = busiest_window(d, iv, window_us)
+        start = (busiest_window(d, iv, window_us) if start_us is None
+                 else t_zero(d) + int(start_us * d.timebase / 1e6))
         panels.append((d, iv, start, start + int(window_us * d.timebase / 1e6)))
     colours = lock_colours(panels)
     harts = max(d.harts for d in dumps)
@@ -468,11 +472,12 @@ def render_png(dumps, png, gnuplot, window_us=3000, title=None):
         spins = ["%.3f %.3f %.3f 0.15" % ((x(max(a, start)) + x(min(b, end))) / 2, h + 0.2,
                                           (x(min(b, end)) - x(max(a, start))) / 2)
                  for h, v in iv.items() for a, b, *_ in v["spins"] if b > start and a < end]
-        marks = {}
+        marks = {}  # above the row: steals and misses; below it: evictions
         for h, v in iv.items():
             for t, kind, *_ in v["instants"]:
                 if start <= t < end and kind != "mark":
-                    marks.setdefault(kind, []).append("%.3f %.3f" % (x(t), h - 0.45))
+                    y = h + 0.45 if kind == "evict" else h - 0.45
+                    marks.setdefault(kind, []).append("%.3f %.3f" % (x(t), y))
         order = [n for n in sorted(colours, key=list(colours).index) if n in by_colour]
         if "other locks" in by_colour:
             order.append("other locks")
@@ -486,7 +491,7 @@ def render_png(dumps, png, gnuplot, window_us=3000, title=None):
             blocks.append(spins)
             plots.append("'%s' index %d using 1:2:3:4 with boxxyerror lc rgb '%s' "
                          "title 'spinning'" % (dat, len(blocks) - 1, SPIN_COLOUR))
-        for kind, pt in (("steal", 9), ("miss", 11), ("evict", 7)):
+        for kind, pt in (("steal", 7), ("miss", 11), ("evict", 9)):
             if kind in marks:
                 blocks.append(marks[kind])
                 plots.append("'%s' index %d using 1:2 with points pt %d ps 1.1 lc rgb 'black' "
@@ -519,7 +524,7 @@ def write_json(dump, out, symbols, prefix=""):
     return path
 
 
-def convert(dumps, out, symbols, gnuplot, png, window_us):
+def convert(dumps, out, symbols, gnuplot, png, window_us, start_us=None):
     os.makedirs(out, exist_ok=True)
     problems = []
     for d in dumps:
@@ -528,7 +533,7 @@ def convert(dumps, out, symbols, gnuplot, png, window_us):
             int((d.end or {}).get("dropped", -1)), write_json(d, out, symbols)))
         if png:
             path = os.path.join(out, "%s.png" % d.label)
-            p = render_png([d], path, gnuplot, window_us, title="hartos: " + d.label)
+            p = render_png([d], path, gnuplot, window_us, "hartos: " + d.label, start_us)
             problems += p
             if not p:
                 print("trace: %-26s picture -> %s" % (d.label, path))
@@ -549,7 +554,7 @@ def cmd_convert(args):
         print("trace: no TRACE-BEGIN in %s" % ", ".join(args.input))
         return 1
     problems = convert(dumps, args.out, read_symbols(args.symbols), args.gnuplot, args.png,
-                       args.window_us)
+                       args.window_us, args.start_us)
     for p in problems:
         print("trace: warning: %s" % p)
     return 0
@@ -612,6 +617,7 @@ def cmd_run(args):
         shutil.copyfile(args.disk, copy)
         extra = ["-drive", "file=%s,if=none,format=raw,id=hd0" % copy,
                  "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"]
+    load = os.getloadavg()[0]  # harts are host threads: a busy host shows in the picture
     status, lines = boot(args, args.smp, "bench=%s" % args.bench, extra, args.bench)
     dumps = [d for d in parse(lines) if d.end is not None]
     failed = status != 0 or not dumps
@@ -627,8 +633,9 @@ def cmd_run(args):
         if len(chosen) < 2:
             continue
         path = os.path.join(args.out, name + ".png")
-        title = "hartos on %d harts under QEMU (%d host cores): %s, %d us each" % (
-            chosen[0].harts, os.cpu_count(), " vs ".join(d.label for d in chosen), args.window_us)
+        title = ("hartos on %d harts under QEMU on %d host cores (load %.1f when it ran): "
+                 "%s, %d us each" % (chosen[0].harts, os.cpu_count(), load,
+                                     " vs ".join(d.label for d in chosen), args.window_us))
         p = render_png(chosen, path, args.gnuplot, args.window_us, title)
         problems += p
         if not p:
@@ -712,6 +719,8 @@ def main():
     c.add_argument("--gnuplot", default=gnuplot)
     c.add_argument("--symbols", help="build/hartos.sym: names for locks not registered")
     c.add_argument("--window-us", type=int, default=2000, help="picture window (2000)")
+    c.add_argument("--start-us", type=float, help="window start after the first event "
+                   "(default: where the harts are busiest)")
 
     k = sub.add_parser("check", help="check a dump and its JSON (CTest trace@smp2.check)")
     k.add_argument("trace")
