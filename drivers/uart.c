@@ -84,10 +84,7 @@ int uart_rx_start(uint32_t irq)
 }
 
 /* Called with rx.lock held and the ring not empty. */
-static int take(void)
-{
-    return (unsigned char)rx.ring[rx.r++ % UART_RX_RING];
-}
+static int take(void) { return (unsigned char)rx.ring[rx.r++ % UART_RX_RING]; }
 
 int uart_getc(void)
 {

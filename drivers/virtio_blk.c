@@ -98,10 +98,7 @@ static int ndisks;
  * the notify write before avail->idx; and on the way back we could read a used entry
  * older than the used->idx that announced it.
  */
-static inline void io_fence(void)
-{
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-}
+static inline void io_fence(void) { __asm__ volatile("fence iorw, iorw" ::: "memory"); }
 
 static uint32_t rd(struct virtio_blk *d, uint32_t off)
 {
@@ -276,29 +273,14 @@ int virtio_blk_init(void)
     return ndisks;
 }
 
-int virtio_blk_count(void)
-{
-    return ndisks;
-}
+int virtio_blk_count(void) { return ndisks; }
 
-static struct virtio_blk *disk(int dev)
-{
-    return dev >= 0 && dev < ndisks ? &disks[dev] : 0;
-}
+static struct virtio_blk *disk(int dev) { return dev >= 0 && dev < ndisks ? &disks[dev] : 0; }
 
-uint64_t virtio_blk_capacity(int dev)
-{
-    return disk(dev) ? disk(dev)->capacity : 0;
-}
-int virtio_blk_readonly(int dev)
-{
-    return disk(dev) ? disk(dev)->readonly : 0;
-}
+uint64_t virtio_blk_capacity(int dev) { return disk(dev) ? disk(dev)->capacity : 0; }
+int virtio_blk_readonly(int dev) { return disk(dev) ? disk(dev)->readonly : 0; }
 
-int virtio_blk_version(int dev)
-{
-    return disk(dev) ? disk(dev)->version : 0;
-}
+int virtio_blk_version(int dev) { return disk(dev) ? disk(dev)->version : 0; }
 
 /* Puts the request in the ring, waits for the device; returns its status byte. */
 static uint8_t submit(struct virtio_blk *d, uint32_t type, uint64_t blockno, void *buf)
@@ -399,10 +381,7 @@ int virtio_blk_write(int dev, uint64_t blockno, const void *buf)
     return virtio_blk_request(dev, VIRTIO_BLK_T_OUT, blockno, (void *)buf);
 }
 
-int virtio_blk_flush(int dev)
-{
-    return virtio_blk_request(dev, VIRTIO_BLK_T_FLUSH, 0, 0);
-}
+int virtio_blk_flush(int dev) { return virtio_blk_request(dev, VIRTIO_BLK_T_FLUSH, 0, 0); }
 
 int virtio_blk_stats(int dev, struct virtio_blk_stats *st, int reset)
 {

@@ -285,8 +285,9 @@ void bcache_stats_print(struct bcache *c)
     struct bcache_stats s;
     bcache_stats_get(c, &s);
     kprintf("bcache %s: %d buffers, %lu hits, %lu misses, %lu evictions, %lu hand steps; "
-            "%s: %lu acquires, %lu spins\n", c->name, c->nbuf, s.hits, s.misses, s.evictions,
-            s.hand_steps, c->evict_lockname, s.evict_acquires, s.evict_spins);
+            "%s: %lu acquires, %lu spins\n",
+            c->name, c->nbuf, s.hits, s.misses, s.evictions, s.hand_steps, c->evict_lockname,
+            s.evict_acquires, s.evict_spins);
     kprintf("  bucket  bufs       hits     misses  evictions   acquires      spins\n");
     for (int i = 0; i < BCACHE_NBUCKET; i++) {
         struct bcache_bucket *bk = &c->buckets[i];

@@ -61,7 +61,8 @@ int cmdline_parse(const char *args)
         size_t key_len = (eq && eq < args + len) ? (size_t)(eq - args) : len;
         if (key_len == len || !is_known(args, key_len)) {
             kprintf("hartos: error: kernel command line: unknown option '%.*s' (ignored); "
-                    "known options:\n", (int)len, args);
+                    "known options:\n",
+                    (int)len, args);
             bad++;
             print_known_keys();
         } else if (nwords == MAX_WORDS) {

@@ -20,17 +20,17 @@ struct thread;
 struct spinlock;
 
 struct cpu {
-    uint64_t hartid;     /* hardware hart id */
-    int id;              /* logical id, index into cpus[] */
-    volatile int online; /* set by the hart itself once it runs in the kernel */
-    int noff;            /* depth of push_off() nesting */
+    uint64_t hartid;                     /* hardware hart id */
+    int id;                              /* logical id, index into cpus[] */
+    volatile int online;                 /* set by the hart itself once it runs in the kernel */
+    int noff;                            /* depth of push_off() nesting */
     struct spinlock *held[CPU_HELD_MAX]; /* spinlocks held, in acquire order */
     int nheld;
-    int intena;          /* were interrupts on before the outermost push_off()? */
-    volatile uint64_t ticks; /* timer interrupts taken */
-    struct thread *thread;   /* running thread, or NULL (scheduler / boot code) */
+    int intena;                   /* were interrupts on before the outermost push_off()? */
+    volatile uint64_t ticks;      /* timer interrupts taken */
+    struct thread *thread;        /* running thread, or NULL (scheduler / boot code) */
     struct context sched_context; /* the scheduler loop, while a thread runs */
-    char line[CPU_LINE_MAX]; /* this hart's unfinished console line */
+    char line[CPU_LINE_MAX];      /* this hart's unfinished console line */
     int line_len;
 };
 

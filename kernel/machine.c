@@ -145,7 +145,8 @@ static void compute_usable(void)
     /* pmem hands out whole pages: shrink every range inwards to page boundaries. */
     for (int i = 0; i < machine.nusable; i++) {
         base = (machine.usable[i].base + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-        uint64_t end = (machine.usable[i].base + machine.usable[i].size) & ~(uint64_t)(PAGE_SIZE - 1);
+        uint64_t end =
+            (machine.usable[i].base + machine.usable[i].size) & ~(uint64_t)(PAGE_SIZE - 1);
         size = end > base ? end - base : 0;
         machine.usable[i] = (struct mem_range){base, size};
         if (size == 0)
@@ -191,7 +192,8 @@ int machine_init(const void *dtb, uint64_t boot_hartid)
     extern char kernel_start[], kernel_end[];
     if (!machine_is_ram((uintptr_t)kernel_start, (uintptr_t)kernel_end - (uintptr_t)kernel_start)) {
         kprintf("hartos: error: the device tree's memory does not hold the kernel image "
-                "%p..%p; is its memory node too small?\n", kernel_start, kernel_end);
+                "%p..%p; is its memory node too small?\n",
+                kernel_start, kernel_end);
         return -1;
     }
     compute_usable();

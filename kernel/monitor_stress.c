@@ -48,10 +48,7 @@ struct stress_counts {
     uint64_t a, b, c, spins; /* pmem: allocs, steals, stolen; bufcache: hits, misses, evictions */
 };
 
-static int stopping(void)
-{
-    return __atomic_load_n(&stop, __ATOMIC_RELAXED);
-}
+static int stopping(void) { return __atomic_load_n(&stop, __ATOMIC_RELAXED); }
 
 static void add(uint64_t *counter, uint64_t n)
 {

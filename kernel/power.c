@@ -18,7 +18,8 @@ void power_off(int status)
 {
     console_flush();
     if (finisher)
-        *finisher = status == POWER_EXIT_OK ? FINISHER_PASS : (FINISHER_FAIL | (uint32_t)status << 16);
+        *finisher =
+            status == POWER_EXIT_OK ? FINISHER_PASS : (FINISHER_FAIL | (uint32_t)status << 16);
     sbi_shutdown();
     for (;;)
         wfi();

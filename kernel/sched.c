@@ -36,9 +36,9 @@ struct runq {
 };
 
 static struct runq runqs[NCPU];
-static const char *const runq_names[] = {"runq.cpu0", "runq.cpu1", "runq.cpu2", "runq.cpu3",
-                                         "runq.cpu4", "runq.cpu5", "runq.cpu6", "runq.cpu7",
-                                         "runq.cpu8", "runq.cpu9", "runq.cpu10", "runq.cpu11",
+static const char *const runq_names[] = {"runq.cpu0",  "runq.cpu1",  "runq.cpu2",  "runq.cpu3",
+                                         "runq.cpu4",  "runq.cpu5",  "runq.cpu6",  "runq.cpu7",
+                                         "runq.cpu8",  "runq.cpu9",  "runq.cpu10", "runq.cpu11",
                                          "runq.cpu12", "runq.cpu13", "runq.cpu14", "runq.cpu15"};
 _Static_assert(NCPU <= sizeof(runq_names) / sizeof(runq_names[0]), "name the extra run queues");
 

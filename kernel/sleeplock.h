@@ -13,8 +13,8 @@ struct thread;
 
 struct sleeplock {
     int locked;
-    int waiters;           /* threads asleep in acquiresleep: release wakes only if any */
-    struct spinlock lk;    /* protects locked, waiters and holder */
+    int waiters;        /* threads asleep in acquiresleep: release wakes only if any */
+    struct spinlock lk; /* protects locked, waiters and holder */
     const char *name;
     struct thread *holder; /* NULL when free */
 };

@@ -17,13 +17,17 @@
  * 64-bit aligned loads are atomic on RV64). So registry_lock is a leaf: nothing is
  * acquired while holding it, and it cannot take part in a deadlock.
  */
-static struct spinlock registry_lock = {.name = "lockstat", .class = LOCK_CLASS_LOCKSTAT, .cpu = -1};
+static struct spinlock registry_lock = {
+    .name = "lockstat", .class = LOCK_CLASS_LOCKSTAT, .cpu = -1};
 static struct spinlock *registry;
 
 /* A spin longer than this many timebase ticks is a stuck lock; 0 = no limit. */
 static uint64_t stuck_limit_ticks;
 
-void spinlock_set_stuck_limit(uint64_t ms) { stuck_limit_ticks = ms * (timer_timebase_hz() / 1000); }
+void spinlock_set_stuck_limit(uint64_t ms)
+{
+    stuck_limit_ticks = ms * (timer_timebase_hz() / 1000);
+}
 
 void spinlock_set_class(struct spinlock *lk, enum lock_class class) { lk->class = class; }
 
@@ -54,12 +58,12 @@ static void check_order(struct spinlock *lk, uintptr_t caller)
         if (!lock_order_allows(h->class, lk->class))
             panic("lock order: cpu %d takes '%s' (class %s) while holding '%s' (class %s), "
                   "called from %p",
-                  c->id, lk->name, lock_class_name(lk->class), h->name,
-                  lock_class_name(h->class), (void *)caller);
+                  c->id, lk->name, lock_class_name(lk->class), h->name, lock_class_name(h->class),
+                  (void *)caller);
     }
     if (c->nheld == CPU_HELD_MAX)
-        panic("acquire: cpu %d holds %d spinlocks; taking '%s' (called from %p)", c->id,
-              c->nheld, lk->name, (void *)caller);
+        panic("acquire: cpu %d holds %d spinlocks; taking '%s' (called from %p)", c->id, c->nheld,
+              lk->name, (void *)caller);
 }
 
 static void note_held(struct spinlock *lk) { mycpu()->held[mycpu()->nheld++] = lk; }
@@ -96,7 +100,7 @@ static void report_stuck(struct spinlock *lk, uint64_t waited, uintptr_t caller)
  * first attempt fails). Returns the number of failed attempts (spins).
  */
 __attribute__((noinline, cold)) static uint64_t spin_until_acquired(struct spinlock *lk,
-                                                                   uintptr_t caller)
+                                                                    uintptr_t caller)
 {
     uint64_t spins = 1, start = rdtime();
     trace_event(TRACE_LOCK_REQ, (uintptr_t)lk, 0); /* only here: uncontended, asked = got */
@@ -163,8 +167,8 @@ void acquire(struct spinlock *lk)
 void release(struct spinlock *lk)
 {
     if (!holding(lk))
-        panic("release: lock '%s' not held by this hart (cpu %d, holder %d)", lk->name,
-              cpuid(), lk->cpu);
+        panic("release: lock '%s' not held by this hart (cpu %d, holder %d)", lk->name, cpuid(),
+              lk->cpu);
     note_released(lk);
     trace_event(TRACE_LOCK_REL, (uintptr_t)lk, 0); /* before letting go, for the same reason */
     lk->cpu = -1;

@@ -26,8 +26,8 @@ struct spinlock {
     volatile uint32_t locked;
     const char *name;
     enum lock_class class; /* its place in the lock order (lockorder.h) */
-    int cpu;            /* logical id of the holder, -1 when free */
-    uintptr_t pc;       /* where the holder called acquire() (for debugging) */
+    int cpu;               /* logical id of the holder, -1 when free */
+    uintptr_t pc;          /* where the holder called acquire() (for debugging) */
     uint64_t acquires;
     uint64_t spins;
     struct spinlock *next_registered; /* lockstat's list, under the registry lock */

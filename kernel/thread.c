@@ -52,8 +52,8 @@ const char *thread_state_name(enum thread_state state)
 void thread_check_canary(struct thread *t)
 {
     if (t->stack[0] != STACK_CANARY)
-        panic("stack overflow in thread '%s' (stack page %p, canary %p)", t->name,
-              (void *)t->stack, (void *)t->stack[0]);
+        panic("stack overflow in thread '%s' (stack page %p, canary %p)", t->name, (void *)t->stack,
+              (void *)t->stack[0]);
 }
 
 /*
@@ -162,8 +162,8 @@ void thread_dump(void)
         if (t->state == THREAD_UNUSED)
             continue;
         if (t->state == THREAD_SLEEPING) /* the channel: symbolise it with hartos.sym */
-            kprintf("%-16s %-9s %4d %4d %10lu  %p\n", t->name, thread_state_name(t->state),
-                    t->cpu, t->pinned_cpu, t->switches, t->chan);
+            kprintf("%-16s %-9s %4d %4d %10lu  %p\n", t->name, thread_state_name(t->state), t->cpu,
+                    t->pinned_cpu, t->switches, t->chan);
         else
             kprintf("%-16s %-9s %4d %4d %10lu\n", t->name, thread_state_name(t->state), t->cpu,
                     t->pinned_cpu, t->switches);

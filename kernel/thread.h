@@ -27,22 +27,28 @@
 #define NTHREAD 64
 #define THREAD_NAME_MAX 16
 
-enum thread_state { THREAD_UNUSED, THREAD_RUNNABLE, THREAD_RUNNING, THREAD_SLEEPING, THREAD_ZOMBIE };
+enum thread_state {
+    THREAD_UNUSED,
+    THREAD_RUNNABLE,
+    THREAD_RUNNING,
+    THREAD_SLEEPING,
+    THREAD_ZOMBIE
+};
 
 struct thread {
     struct spinlock lock; /* protects state, chan, cpu and the run-queue link */
     enum thread_state state;
-    void *chan;           /* what it sleeps on, when SLEEPING */
-    int pinned_cpu;       /* THREAD_ANY_CPU, or the only hart it may run on */
-    int cpu;              /* hart it runs on, or last ran on */
+    void *chan;                 /* what it sleeps on, when SLEEPING */
+    int pinned_cpu;             /* THREAD_ANY_CPU, or the only hart it may run on */
+    int cpu;                    /* hart it runs on, or last ran on */
     struct list_node runq_link; /* on a run queue while RUNNABLE (sched.c) */
     struct context context;
-    int intena;           /* interrupt state of the thread across a switch */
-    uint64_t *stack;      /* one page; stack[0] holds the canary */
+    int intena;      /* interrupt state of the thread across a switch */
+    uint64_t *stack; /* one page; stack[0] holds the canary */
     void (*fn)(void *arg);
     void *arg;
     long exit_value;
-    uint64_t switches;    /* times it was switched in */
+    uint64_t switches; /* times it was switched in */
     char name[THREAD_NAME_MAX];
     char lock_name[12]; /* "thread.N": tells the slots apart in lockstat */
 };

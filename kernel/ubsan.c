@@ -118,10 +118,17 @@ void __ubsan_handle_out_of_bounds(const struct out_of_bounds_data *d, uintptr_t 
 
 void __ubsan_handle_type_mismatch_v1(const struct type_mismatch_data *d, uintptr_t ptr)
 {
-    static const char *const what[] = {"load of",        "store to",       "reference binding to",
-                                       "member access within", "member call on", "constructor call on",
-                                       "downcast of",    "downcast of",    "upcast of",
-                                       "cast to virtual base of", "nonnull binding to",
+    static const char *const what[] = {"load of",
+                                       "store to",
+                                       "reference binding to",
+                                       "member access within",
+                                       "member call on",
+                                       "constructor call on",
+                                       "downcast of",
+                                       "downcast of",
+                                       "upcast of",
+                                       "cast to virtual base of",
+                                       "nonnull binding to",
                                        "dynamic operation on"};
     const char *action = d->type_check_kind < sizeof(what) / sizeof(what[0])
                              ? what[d->type_check_kind]
@@ -130,13 +137,14 @@ void __ubsan_handle_type_mismatch_v1(const struct type_mismatch_data *d, uintptr
     if (!ptr)
         kprintf("ubsan: %s null pointer of type %s\n", action, d->type->name);
     else if (ptr & (alignment - 1))
-        kprintf("ubsan: %s misaligned address %p for type %s (needs %lu-byte alignment)\n",
-                action, (void *)ptr, d->type->name, (unsigned long)alignment);
+        kprintf("ubsan: %s misaligned address %p for type %s (needs %lu-byte alignment)\n", action,
+                (void *)ptr, d->type->name, (unsigned long)alignment);
     else
-        kprintf("ubsan: %s address %p with too little space for type %s\n", action,
-                (void *)ptr, d->type->name);
-    report(&d->loc, !ptr ? "null pointer" : (ptr & (alignment - 1)) ? "misaligned pointer"
-                                                                    : "object too small");
+        kprintf("ubsan: %s address %p with too little space for type %s\n", action, (void *)ptr,
+                d->type->name);
+    report(&d->loc, !ptr                      ? "null pointer"
+                    : (ptr & (alignment - 1)) ? "misaligned pointer"
+                                              : "object too small");
 }
 
 void __ubsan_handle_load_invalid_value(const struct invalid_value_data *d, uintptr_t v)

@@ -258,8 +258,8 @@ int fdt_reg(const struct fdt *fdt, int node, int addr_cells, int size_cells, int
     int len;
     const uint8_t *reg = fdt_prop(fdt, node, "reg", &len);
     int entry = 4 * (addr_cells + size_cells);
-    if (!reg || addr_cells < 1 || addr_cells > 2 || size_cells < 0 || size_cells > 2 ||
-        index < 0 || (index + 1) * entry > len)
+    if (!reg || addr_cells < 1 || addr_cells > 2 || size_cells < 0 || size_cells > 2 || index < 0 ||
+        (index + 1) * entry > len)
         return -1;
     reg += index * entry;
     *addr = fdt_cells(reg, addr_cells);

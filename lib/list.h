@@ -12,7 +12,7 @@ struct list_node {
     struct list_node *prev, *next;
 };
 
-#define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define list_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
 
 static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
 static inline int list_empty(const struct list_node *head) { return head->next == head; }

@@ -7,8 +7,8 @@
 
 struct format_spec {
     int width;
-    char pad;  /* ' ' or '0' */
-    int left;  /* '-' flag: pad on the right */
+    char pad; /* ' ' or '0' */
+    int left; /* '-' flag: pad on the right */
 };
 
 struct format_out {
@@ -51,7 +51,9 @@ static void out_number(struct format_out *out, const struct format_spec *spec, u
     int plen = 0;
     while (prefix[plen])
         plen++;
-    int fill = spec->width > plen + (int)sizeof(digits) - i ? spec->width - plen - ((int)sizeof(digits) - i) : 0;
+    int fill = spec->width > plen + (int)sizeof(digits) - i
+                   ? spec->width - plen - ((int)sizeof(digits) - i)
+                   : 0;
     if (!spec->left && spec->pad == ' ')
         for (; fill; fill--)
             out_char(out, ' ');

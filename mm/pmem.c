@@ -226,10 +226,7 @@ size_t pmem_free_pages(void)
     return n;
 }
 
-int pmem_ncpu(void)
-{
-    return nlists;
-}
+int pmem_ncpu(void) { return nlists; }
 
 int pmem_stats(int cpu, struct pmem_stats *out)
 {

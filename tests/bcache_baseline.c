@@ -78,8 +78,8 @@ int bcache_baseline_bread(struct bcache_baseline *c, uint32_t dev, uint64_t bloc
     }
     if (!b) {
         release(&c->lock);
-        kprintf("bcache %s: error: no free buffer for block %lu: all %d in use\n", c->name,
-                blockno, c->nbuf);
+        kprintf("bcache %s: error: no free buffer for block %lu: all %d in use\n", c->name, blockno,
+                c->nbuf);
         return BCACHE_ENOBUFS;
     }
     b->refcnt++;
@@ -160,6 +160,5 @@ static void base_stats(void *cache, struct bcache_ops_stats *out)
 
 struct bcache_ops bcache_ops_baseline(struct bcache_baseline *c)
 {
-    return (struct bcache_ops){"single-lock", c, base_bread, base_bwrite, base_brelse,
-                               base_stats};
+    return (struct bcache_ops){"single-lock", c, base_bread, base_bwrite, base_brelse, base_stats};
 }

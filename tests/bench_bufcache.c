@@ -48,8 +48,8 @@ struct run {
     int round, nbuf, nharts;
     uint64_t blocks[NCPU][TEST0_BLOCKS]; /* hit, test0: each hart's own blocks */
     int nblocks;
-    uint64_t first, count;               /* miss: the random set */
-    uint64_t start_us, end_us;           /* end_us 0: run ops_per_hart operations */
+    uint64_t first, count;     /* miss: the random set */
+    uint64_t start_us, end_us; /* end_us 0: run ops_per_hart operations */
     uint64_t ops_per_hart;
     uint64_t done[NCPU], finish_us[NCPU], errors[NCPU];
 };
@@ -143,8 +143,13 @@ static int init_caches(void)
 static void hit(struct bcache_ops ops, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "hit", .round = round, .nbuf = HIT_NBUF, .nharts = nharts,
-                       .nblocks = HIT_BLOCKS, .ops_per_hart = HIT_BLOCKS};
+    run = (struct run){.ops = ops,
+                       .workload = "hit",
+                       .round = round,
+                       .nbuf = HIT_NBUF,
+                       .nharts = nharts,
+                       .nblocks = HIT_BLOCKS,
+                       .ops_per_hart = HIT_BLOCKS};
     for (int c = 0; c < nharts; c++) /* hart c: blocks in buckets c, c + nharts, ... */
         for (uint64_t b = 1024, k = 0; k < HIT_BLOCKS; b++)
             if (bcache_bucket_of(0, b) % nharts == c)
@@ -160,8 +165,13 @@ static void hit(struct bcache_ops ops, int nharts, int round)
 static void miss(struct bcache_ops ops, int nbuf, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "miss", .round = round, .nbuf = nbuf, .nharts = nharts,
-                       .first = MISS_FIRST, .count = 4 * (uint64_t)nbuf,
+    run = (struct run){.ops = ops,
+                       .workload = "miss",
+                       .round = round,
+                       .nbuf = nbuf,
+                       .nharts = nharts,
+                       .first = MISS_FIRST,
+                       .count = 4 * (uint64_t)nbuf,
                        .ops_per_hart = 2 * (uint64_t)nbuf / (uint64_t)nharts};
     measure(0);
     run.ops_per_hart = 0;
@@ -172,8 +182,13 @@ static void miss(struct bcache_ops ops, int nbuf, int nharts, int round)
 static void test0(struct bcache_ops ops, int nharts, int round)
 {
     memset(&run, 0, sizeof(run));
-    run = (struct run){.ops = ops, .workload = "test0", .round = round, .nbuf = HIT_NBUF, .nharts = nharts,
-                       .nblocks = TEST0_BLOCKS, .ops_per_hart = TEST0_OPS / nharts};
+    run = (struct run){.ops = ops,
+                       .workload = "test0",
+                       .round = round,
+                       .nbuf = HIT_NBUF,
+                       .nharts = nharts,
+                       .nblocks = TEST0_BLOCKS,
+                       .ops_per_hart = TEST0_OPS / nharts};
     for (int c = 0; c < nharts; c++)
         for (int k = 0; k < TEST0_BLOCKS; k++)
             run.blocks[c][k] = 1536 + 32 * (uint64_t)c + (uint64_t)k;

@@ -26,7 +26,7 @@ extern const struct ktest ktest_start[], ktest_end[];
 /* Suites with these prefixes run only when named: they panic, hang or need a setup. */
 static const char *const manual_prefixes[] = {"panic_", "hang_", "fault_"};
 
-static int failures;          /* failed checks in the running test, any hart */
+static int failures; /* failed checks in the running test, any hart */
 static const char *skip_reason;
 
 /* What the watchdog watches: the running test and when it must be done by. */
@@ -53,10 +53,10 @@ int ktest_failed(void) { return __atomic_load_n(&failures, __ATOMIC_RELAXED) != 
 
 void ktest_on_each_hart(void (*fn)(void *arg), void *arg)
 {
-    static const char *const names[] = {"ktest/0", "ktest/1", "ktest/2",  "ktest/3",
-                                         "ktest/4", "ktest/5", "ktest/6",  "ktest/7",
-                                         "ktest/8", "ktest/9", "ktest/10", "ktest/11",
-                                         "ktest/12", "ktest/13", "ktest/14", "ktest/15"};
+    static const char *const names[] = {"ktest/0",  "ktest/1",  "ktest/2",  "ktest/3",
+                                        "ktest/4",  "ktest/5",  "ktest/6",  "ktest/7",
+                                        "ktest/8",  "ktest/9",  "ktest/10", "ktest/11",
+                                        "ktest/12", "ktest/13", "ktest/14", "ktest/15"};
     _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra test threads");
     struct thread *workers[NCPU] = {0};
     for (int cpu = 0; cpu < ncpu; cpu++) {
@@ -189,8 +189,8 @@ static void watchdog(void *arg)
         const struct ktest *t = __atomic_load_n(&running.test, __ATOMIC_ACQUIRE);
         if (!t || timer_now_us() < running.deadline_us)
             continue;
-        kprintf("    # watchdog: %s.%s still running after %lu s; every hart:\n", t->suite,
-                t->name, running.timeout_s);
+        kprintf("    # watchdog: %s.%s still running after %lu s; every hart:\n", t->suite, t->name,
+                running.timeout_s);
         thread_dump();
         kprintf("    not ok %d %s # TIMEOUT\nnot ok %d %s\n", running.index, t->name,
                 running.suite_number, t->suite);

@@ -28,10 +28,11 @@ struct ktest {
     int line; /* tests of a suite run in the order they are written (a suite is one file) */
 };
 
-#define KTEST(suite, name)                                                                \
-    static void ktest_fn_##suite##_##name(void);                                          \
-    __attribute__((used, section(".ktest"), aligned(8))) static const struct ktest        \
-        ktest_##suite##_##name = {#suite, #name, ktest_fn_##suite##_##name, __LINE__};              \
+#define KTEST(suite, name)                                                                         \
+    static void ktest_fn_##suite##_##name(void);                                                   \
+    __attribute__((used, section(".ktest"),                                                        \
+                   aligned(8))) static const struct ktest ktest_##suite##_##name = {               \
+        #suite, #name, ktest_fn_##suite##_##name, __LINE__};                                       \
     static void ktest_fn_##suite##_##name(void)
 
 /* Records a failed check; called by the macros below. */
@@ -49,24 +50,24 @@ int ktest_main(const char *selection, size_t len);
 /* Starts ktest_main in a thread pinned to CPU 0; powers off when the suites are done. */
 void ktest_start_runner(const char *selection, size_t len);
 
-#define KTEST_CHECK_OP_(a, op, b, on_fail)                                                \
-    do {                                                                                  \
-        int64_t ka_ = (int64_t)(a), kb_ = (int64_t)(b);                                   \
-        if (!(ka_ op kb_)) {                                                              \
-            ktest_fail(__FILE__, __LINE__, "expected %s %s %s, got %ld vs %ld (0x%lx vs 0x%lx)", \
-                       #a, #op, #b, ka_, kb_, ka_, kb_);                                  \
-            on_fail;                                                                      \
-        }                                                                                 \
+#define KTEST_CHECK_OP_(a, op, b, on_fail)                                                         \
+    do {                                                                                           \
+        int64_t ka_ = (int64_t)(a), kb_ = (int64_t)(b);                                            \
+        if (!(ka_ op kb_)) {                                                                       \
+            ktest_fail(__FILE__, __LINE__, "expected %s %s %s, got %ld vs %ld (0x%lx vs 0x%lx)",   \
+                       #a, #op, #b, ka_, kb_, ka_, kb_);                                           \
+            on_fail;                                                                               \
+        }                                                                                          \
     } while (0)
 
-#define KTEST_CHECK_STR_(a, b, on_fail)                                                   \
-    do {                                                                                  \
-        const char *ka_ = (a), *kb_ = (b);                                                \
-        if (strcmp(ka_, kb_) != 0) {                                                      \
-            ktest_fail(__FILE__, __LINE__, "expected %s == %s, got \"%s\" vs \"%s\"", #a, #b, \
-                       ka_, kb_);                                                         \
-            on_fail;                                                                      \
-        }                                                                                 \
+#define KTEST_CHECK_STR_(a, b, on_fail)                                                            \
+    do {                                                                                           \
+        const char *ka_ = (a), *kb_ = (b);                                                         \
+        if (strcmp(ka_, kb_) != 0) {                                                               \
+            ktest_fail(__FILE__, __LINE__, "expected %s == %s, got \"%s\" vs \"%s\"", #a, #b, ka_, \
+                       kb_);                                                                       \
+            on_fail;                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define KEXPECT_EQ(a, b) KTEST_CHECK_OP_(a, ==, b, (void)0)
@@ -79,12 +80,12 @@ void ktest_start_runner(const char *selection, size_t len);
 #define KEXPECT_FALSE(c) KTEST_CHECK_OP_(!!(c), ==, 0, (void)0)
 #define KEXPECT_STREQ(a, b) KTEST_CHECK_STR_(a, b, (void)0)
 
-#define KASSERT_EQ(a, b) KTEST_CHECK_OP_(a, ==, b, return)
-#define KASSERT_NE(a, b) KTEST_CHECK_OP_(a, !=, b, return)
-#define KASSERT_LT(a, b) KTEST_CHECK_OP_(a, <, b, return)
-#define KASSERT_LE(a, b) KTEST_CHECK_OP_(a, <=, b, return)
-#define KASSERT_GT(a, b) KTEST_CHECK_OP_(a, >, b, return)
-#define KASSERT_GE(a, b) KTEST_CHECK_OP_(a, >=, b, return)
-#define KASSERT_TRUE(c) KTEST_CHECK_OP_(!!(c), ==, 1, return)
-#define KASSERT_FALSE(c) KTEST_CHECK_OP_(!!(c), ==, 0, return)
-#define KASSERT_STREQ(a, b) KTEST_CHECK_STR_(a, b, return)
+#define KASSERT_EQ(a, b) KTEST_CHECK_OP_(a, ==, b, return )
+#define KASSERT_NE(a, b) KTEST_CHECK_OP_(a, !=, b, return )
+#define KASSERT_LT(a, b) KTEST_CHECK_OP_(a, <, b, return )
+#define KASSERT_LE(a, b) KTEST_CHECK_OP_(a, <=, b, return )
+#define KASSERT_GT(a, b) KTEST_CHECK_OP_(a, >, b, return )
+#define KASSERT_GE(a, b) KTEST_CHECK_OP_(a, >=, b, return )
+#define KASSERT_TRUE(c) KTEST_CHECK_OP_(!!(c), ==, 1, return )
+#define KASSERT_FALSE(c) KTEST_CHECK_OP_(!!(c), ==, 0, return )
+#define KASSERT_STREQ(a, b) KTEST_CHECK_STR_(a, b, return )

@@ -89,10 +89,7 @@ void pmem_baseline_free(void *pa)
     release(&pool.lock);
 }
 
-size_t pmem_baseline_free_pages(void)
-{
-    return __atomic_load_n(&pool.nfree, __ATOMIC_RELAXED);
-}
+size_t pmem_baseline_free_pages(void) { return __atomic_load_n(&pool.nfree, __ATOMIC_RELAXED); }
 
 static void percpu_lock_counts(uint64_t *acquires, uint64_t *spins)
 {

@@ -23,11 +23,11 @@
 static char out[160];
 
 /* Formats into `out` and checks both the text and the returned length. */
-#define EXPECT_FORMAT(expected, ...)                                                      \
-    do {                                                                                  \
-        int n_ = snprintf(out, sizeof(out), __VA_ARGS__);                                 \
-        KEXPECT_STREQ(out, expected);                                                     \
-        KEXPECT_EQ(n_, strlen(expected));                                                 \
+#define EXPECT_FORMAT(expected, ...)                                                               \
+    do {                                                                                           \
+        int n_ = snprintf(out, sizeof(out), __VA_ARGS__);                                          \
+        KEXPECT_STREQ(out, expected);                                                              \
+        KEXPECT_EQ(n_, strlen(expected));                                                          \
     } while (0)
 
 KTEST(lib, printf_signed_decimal)
@@ -407,12 +407,12 @@ KTEST(lib, fdt_path_finds_nodes_and_misses_cleanly)
 
     KEXPECT_EQ(fdt_path(&f, "/no-such-node"), -1);
     KEXPECT_EQ(fdt_path(&f, "/cpus/no-such-node"), -1);
-    KEXPECT_EQ(fdt_path(&f, "/cpu"), -1);          /* a prefix of "cpus" is not "cpus" */
+    KEXPECT_EQ(fdt_path(&f, "/cpu"), -1); /* a prefix of "cpus" is not "cpus" */
     KEXPECT_EQ(fdt_path(&f, "/cpusx"), -1);
     KEXPECT_EQ(fdt_path(&f, "/chosen/bootargs"), -1); /* a property, not a node */
-    KEXPECT_EQ(fdt_path(&f, "cpus"), -1);          /* paths are absolute */
-    KEXPECT_EQ(fdt_path(&f, "/cpus/cpu@ffff"), -1); /* a wrong unit address misses */
-    KEXPECT_TRUE(fdt_prop(&f, -1, "reg", 0) == 0);  /* -1 is safe to pass on */
+    KEXPECT_EQ(fdt_path(&f, "cpus"), -1);             /* paths are absolute */
+    KEXPECT_EQ(fdt_path(&f, "/cpus/cpu@ffff"), -1);   /* a wrong unit address misses */
+    KEXPECT_TRUE(fdt_prop(&f, -1, "reg", 0) == 0);    /* -1 is safe to pass on */
     KEXPECT_EQ(fdt_first_child(&f, -1), -1);
     KEXPECT_EQ(fdt_next_sibling(&f, -1), -1);
 }
@@ -681,10 +681,11 @@ static int check_damaged(int cut, const struct probe *probes, int nprobes, const
         return 1;
     }
     int depth = 0, n = 0, bad = 0;
-    for (int node = fdt_next_node(&f, 0, &depth); node >= 0; node = fdt_next_node(&f, node, &depth)) {
+    for (int node = fdt_next_node(&f, 0, &depth); node >= 0;
+         node = fdt_next_node(&f, node, &depth)) {
         if (n >= nreal_nodes || node != real_nodes[n] || node + 4 > cut) {
-            ktest_fail(__FILE__, __LINE__, "%s at %d: walk returned node %d at step %d", how,
-                       cut, node, n);
+            ktest_fail(__FILE__, __LINE__, "%s at %d: walk returned node %d at step %d", how, cut,
+                       node, n);
             return 1;
         }
         n++;
@@ -714,8 +715,8 @@ static int check_damaged(int cut, const struct probe *probes, int nprobes, const
             bad++;
     }
     if (bad)
-        ktest_fail(__FILE__, __LINE__, "%s at %d: %d wrong answers (walk gave %d nodes of %d)",
-                   how, cut, bad, n, expected);
+        ktest_fail(__FILE__, __LINE__, "%s at %d: %d wrong answers (walk gave %d nodes of %d)", how,
+                   cut, bad, n, expected);
     return bad;
 }
 
@@ -798,10 +799,10 @@ KTEST(lib, fdt_cut_in_the_middle_of_cpus)
 
     put_be32(copy + HDR_SIZE_STRUCT, (uint32_t)cpu0 + 6); /* inside cpu@0's name */
     KASSERT_EQ(fdt_open(&f, copy, &why), 0);
-    KEXPECT_EQ(fdt_path(&f, "/cpus"), cpus);              /* before the cut: still there */
+    KEXPECT_EQ(fdt_path(&f, "/cpus"), cpus); /* before the cut: still there */
     KEXPECT_EQ(fdt_prop_u32(&f, cpus, "timebase-frequency", &tb), 0);
-    KEXPECT_EQ(fdt_path(&f, "/cpus/cpu"), -1);            /* cut through */
-    KEXPECT_EQ(fdt_path(&f, "/soc"), -1);                 /* after the cut */
+    KEXPECT_EQ(fdt_path(&f, "/cpus/cpu"), -1); /* cut through */
+    KEXPECT_EQ(fdt_path(&f, "/soc"), -1);      /* after the cut */
     KEXPECT_TRUE(fdt_prop(&f, cpu0, "reg", 0) == 0);
     KEXPECT_STREQ(fdt_node_name(&f, cpu0), "");
     int depth = 0, last = -1, steps = 0;

@@ -54,8 +54,10 @@ static void check_class(struct spinlock *lk, void *arg)
 KTEST(lockorder, kernel_locks_carry_their_classes)
 {
     struct class_check checks[] = {
-        {"pmem.cpu", LOCK_CLASS_PMEM, 0, 0},       {"runq.cpu", LOCK_CLASS_RUNQ, 0, 0},
-        {"thread.1", LOCK_CLASS_THREAD, 0, 0}, /* not thread.join */      {"bcache.bucket", LOCK_CLASS_BCACHE_BUCKET, 0, 0},
+        {"pmem.cpu", LOCK_CLASS_PMEM, 0, 0},
+        {"runq.cpu", LOCK_CLASS_RUNQ, 0, 0},
+        {"thread.1", LOCK_CLASS_THREAD, 0, 0},
+        /* not thread.join */ {"bcache.bucket", LOCK_CLASS_BCACHE_BUCKET, 0, 0},
         {"bcache.evict", LOCK_CLASS_BCACHE_EVICT, 0, 0},
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
@@ -66,7 +68,7 @@ KTEST(lockorder, kernel_locks_carry_their_classes)
 }
 
 #ifndef LOCK_CHECKS
-#define REQUIRE_LOCK_CHECKS()                                                                  \
+#define REQUIRE_LOCK_CHECKS()                                                                      \
     ktest_fail(__FILE__, __LINE__, "lock order checks are off in this build (Debug only)")
 #else
 #define REQUIRE_LOCK_CHECKS() (void)0

@@ -68,7 +68,8 @@ KTEST(sched, join_returns_exit_value)
 {
     struct thread *t[8];
     for (int i = 0; i < 8; i++)
-        KASSERT_TRUE((t[i] = thread_create("exit", exit_with, (void *)(uintptr_t)i, i % ncpu)) != 0);
+        KASSERT_TRUE((t[i] = thread_create("exit", exit_with, (void *)(uintptr_t)i, i % ncpu)) !=
+                     0);
     for (int i = 0; i < 8; i++)
         KEXPECT_EQ(thread_join(t[i]), i * 7 + 1);
 }
@@ -154,7 +155,8 @@ static void hold_and_sleep(void *arg)
     (void)arg;
     for (int i = 0; i < 5; i++) {
         acquiresleep(&test_sleeplock);
-        if (!holdingsleep(&test_sleeplock) || __atomic_fetch_add(&holders_inside, 1, __ATOMIC_RELAXED))
+        if (!holdingsleep(&test_sleeplock) ||
+            __atomic_fetch_add(&holders_inside, 1, __ATOMIC_RELAXED))
             __atomic_fetch_add(&overlaps, 1, __ATOMIC_RELAXED);
         sleep_ticks(1); /* hold the lock across a sleep */
         __atomic_fetch_sub(&holders_inside, 1, __ATOMIC_RELAXED);
@@ -190,10 +192,7 @@ KTEST(hang_watchdog, spins_forever)
         ;
 }
 
-static void release_not_held(void *arg)
-{
-    releasesleep(arg);
-}
+static void release_not_held(void *arg) { releasesleep(arg); }
 
 KTEST(panic_sleeplock_release, release_by_non_holder)
 {

@@ -85,8 +85,7 @@ KTEST(spinlock, contention_moves_spins)
     } while (ncpu > 1 && shared_lock.spins == spins_before && rounds < MAX_CONTENTION_ROUNDS);
     /* A KTAP diagnostic line: how hard the harts fought, for the curious reader. */
     kprintf("    # %lu spins in %lu acquires over %d round(s) on %d hart(s)\n",
-            shared_lock.spins - spins_before, shared_lock.acquires - acquires_before, rounds,
-            ncpu);
+            shared_lock.spins - spins_before, shared_lock.acquires - acquires_before, rounds, ncpu);
     if (ncpu > 1)
         KEXPECT_GT(shared_lock.spins - spins_before, 0);
     else
@@ -113,10 +112,10 @@ static void increment_own(void *arg)
 
 KTEST(spinlock, private_locks_never_spin)
 {
-    static const char *const names[] = {"test.own0", "test.own1", "test.own2", "test.own3",
-                                         "test.own4", "test.own5", "test.own6", "test.own7",
-                                         "test.own8", "test.own9", "test.own10", "test.own11",
-                                         "test.own12", "test.own13", "test.own14", "test.own15"};
+    static const char *const names[] = {"test.own0",  "test.own1",  "test.own2",  "test.own3",
+                                        "test.own4",  "test.own5",  "test.own6",  "test.own7",
+                                        "test.own8",  "test.own9",  "test.own10", "test.own11",
+                                        "test.own12", "test.own13", "test.own14", "test.own15"};
     _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra locks");
     uint64_t spins_before[NCPU], acquires_before[NCPU];
     for (int i = 0; i < ncpu; i++) {
@@ -180,9 +179,9 @@ KTEST(spinlock, lockstat_reset_zeroes_counters)
 
 struct find_lock {
     const struct spinlock *wanted;
-    int seen;     /* times the wanted lock was visited */
-    int visited;  /* locks visited in all */
-    int unnamed;  /* locks without a name */
+    int seen;    /* times the wanted lock was visited */
+    int visited; /* locks visited in all */
+    int unnamed; /* locks without a name */
 };
 
 static void look_for(struct spinlock *lk, void *arg)
@@ -307,8 +306,8 @@ KTEST(spinlock, holding_is_false_for_another_harts_lock)
     while (!__atomic_load_n(&remote_holds, __ATOMIC_ACQUIRE))
         thread_yield();
     push_off();
-    KEXPECT_TRUE(remote_lock.locked);   /* the lock is taken... */
-    KEXPECT_EQ(remote_lock.cpu, 1);     /* ...by CPU 1... */
+    KEXPECT_TRUE(remote_lock.locked);     /* the lock is taken... */
+    KEXPECT_EQ(remote_lock.cpu, 1);       /* ...by CPU 1... */
     KEXPECT_FALSE(holding(&remote_lock)); /* ...so this hart does not hold it */
     pop_off();
     __atomic_store_n(&remote_may_release, 1, __ATOMIC_RELEASE);

@@ -10,7 +10,8 @@
 KTEST(panic_ubsan, signed_overflow_is_reported)
 {
 #ifndef HARTOS_UBSAN
-    ktest_fail(__FILE__, __LINE__, "this build has no sanitizer (configure with -DHARTOS_UBSAN=ON)");
+    ktest_fail(__FILE__, __LINE__,
+               "this build has no sanitizer (configure with -DHARTOS_UBSAN=ON)");
 #else
     volatile int32_t big = INT32_MAX; /* volatile: the compiler must not fold the sum */
     int32_t sum = big + 1;

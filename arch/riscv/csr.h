@@ -6,11 +6,11 @@
 
 #include <stdint.h>
 
-#define csr_read(csr)                                          \
-    ({                                                         \
-        uint64_t __v;                                          \
-        __asm__ volatile("csrr %0, " #csr : "=r"(__v));        \
-        __v;                                                   \
+#define csr_read(csr)                                                                              \
+    ({                                                                                             \
+        uint64_t __v;                                                                              \
+        __asm__ volatile("csrr %0, " #csr : "=r"(__v));                                            \
+        __v;                                                                                       \
     })
 #define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"rK"((uint64_t)(val)))
 #define csr_set(csr, bits) __asm__ volatile("csrs " #csr ", %0" ::"rK"((uint64_t)(bits)))

@@ -16,10 +16,7 @@ static struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2)
     register long r_a2 __asm__("a2") = a2;
     register long r_a6 __asm__("a6") = fid;
     register long r_a7 __asm__("a7") = ext;
-    __asm__ volatile("ecall"
-                     : "+r"(r_a0), "+r"(r_a1)
-                     : "r"(r_a2), "r"(r_a6), "r"(r_a7)
-                     : "memory");
+    __asm__ volatile("ecall" : "+r"(r_a0), "+r"(r_a1) : "r"(r_a2), "r"(r_a6), "r"(r_a7) : "memory");
     return (struct sbiret){.error = r_a0, .value = r_a1};
 }
 
@@ -42,15 +39,12 @@ void sbi_send_ipi_mask(uint64_t hart_mask, uint64_t hart_mask_base)
 
 void sbi_console_putchar(int ch) { sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, ch, 0, 0); }
 
-void sbi_shutdown(void)
-{
-    sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0);
-}
+void sbi_shutdown(void) { sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0); }
 
 const char *sbi_error_name(long error)
 {
-    static const char *const names[] = {"success",       "failed",          "not supported",
-                                        "invalid param", "denied",          "invalid address",
+    static const char *const names[] = {"success",           "failed",          "not supported",
+                                        "invalid param",     "denied",          "invalid address",
                                         "already available", "already started", "already stopped"};
     if (error <= 0 && -error < (long)(sizeof(names) / sizeof(names[0])))
         return names[-error];

@@ -21,12 +21,22 @@ void trap_init_hart(void)
 
 const char *trap_cause_name(uint64_t scause)
 {
-    static const char *const exceptions[] = {
-        "instruction address misaligned", "instruction access fault", "illegal instruction",
-        "breakpoint", "load address misaligned", "load access fault",
-        "store/AMO address misaligned", "store/AMO access fault", "environment call from U-mode",
-        "environment call from S-mode", "reserved (10)", "reserved (11)",
-        "instruction page fault", "load page fault", "reserved (14)", "store/AMO page fault"};
+    static const char *const exceptions[] = {"instruction address misaligned",
+                                             "instruction access fault",
+                                             "illegal instruction",
+                                             "breakpoint",
+                                             "load address misaligned",
+                                             "load access fault",
+                                             "store/AMO address misaligned",
+                                             "store/AMO access fault",
+                                             "environment call from U-mode",
+                                             "environment call from S-mode",
+                                             "reserved (10)",
+                                             "reserved (11)",
+                                             "instruction page fault",
+                                             "load page fault",
+                                             "reserved (14)",
+                                             "store/AMO page fault"};
     if (scause & SCAUSE_INTERRUPT)
         return "interrupt";
     if (scause < sizeof(exceptions) / sizeof(exceptions[0]))
@@ -36,10 +46,10 @@ const char *trap_cause_name(uint64_t scause)
 
 static void dump_registers(const struct trap_frame *f)
 {
-    static const char *const names[32] = {
-        "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
-        "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
-        "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+    static const char *const names[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                          "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                          "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                          "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
     for (int i = 1; i < 32; i += 4) {
         for (int j = i; j < i + 4 && j < 32; j++)
             kprintf("%4s=%016lx ", names[j], f->regs[j]);
