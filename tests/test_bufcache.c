@@ -24,6 +24,7 @@
 #include "kernel/thread.h"
 #include "lib/string.h"
 #include "tests/bcache_baseline.h"
+#include "tests/disk_pattern.h"
 #include "tests/ktest.h"
 
 #define TEST_NBUF 32
@@ -43,43 +44,6 @@ static struct bcache tcache;             /* the cache under test */
 static struct bcache_baseline tbaseline; /* the baseline, for the same stress */
 static uint8_t scratch[NCPU][BSIZE];     /* per hart: pinned threads never share */
 
-/* ---- The disk's pattern (tools/mkdisk.py block_content) ---- */
-
-static uint32_t crc_table[256];
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    if (!crc_table[1]) /* racy first fill writes the same values: harmless */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c >> 1) ^ (0xedb88320 & -(c & 1)); /* reflected CRC-32, as zlib */
-            crc_table[i] = c;
-        }
-    uint32_t c = 0xffffffff;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-    return ~c;
-}
-
-static void disk_fill(uint8_t *buf, uint64_t block, uint32_t pattern)
-{
-    uint64_t state = block ^ ((uint64_t)pattern << 40);
-    for (size_t i = 12; i < BSIZE; i += 8) {
-        uint64_t z = (state += 0x9e3779b97f4a7c15);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-        z ^= z >> 31;
-        for (size_t k = 0; k < 8 && i + k < BSIZE; k++)
-            buf[i + k] = (uint8_t)(z >> (8 * k));
-    }
-    uint32_t crc = crc32(buf + 12, BSIZE - 12);
-    for (int k = 0; k < 8; k++)
-        buf[k] = (uint8_t)(block >> (8 * k));
-    for (int k = 0; k < 4; k++)
-        buf[8 + k] = (uint8_t)(crc >> (8 * k));
-}
-
 /* Does data hold `block` in `pattern`? Reports what is wrong; returns 1 if all is well. */
 static int block_ok(const uint8_t *data, uint64_t block, uint32_t pattern)
 {
@@ -91,7 +55,7 @@ static int block_ok(const uint8_t *data, uint64_t block, uint32_t pattern)
         return 0;
     }
     uint8_t *want = scratch[cpuid()];
-    disk_fill(want, block, pattern);
+    disk_pattern_fill(want, block, pattern);
     if (memcmp(data, want, BSIZE) != 0) {
         ktest_fail(__FILE__, __LINE__, "block %lu does not hold pattern %u", block, pattern);
         return 0;
@@ -413,7 +377,7 @@ static void write_own_blocks(void *arg)
             struct buf *b;
             KASSERT_EQ(bread(&tcache, 0, block, &b), 0);
             block_ok(b->data, block, round ? write_pattern(c, round - 1) : 0);
-            disk_fill(b->data, block, write_pattern(c, round));
+            disk_pattern_fill(b->data, block, write_pattern(c, round));
             int err = bwrite(b);
             KEXPECT_EQ(err, 0);
             KEXPECT_TRUE(b->valid);
@@ -551,7 +515,7 @@ KTEST(fault_bufcache, write_error_reaches_caller_and_leaves_buffer_invalid)
         return;
     struct buf *b;
     KASSERT_EQ(bread(&tcache, 0, FAULT_WRITE_BLOCK, &b), 0);
-    disk_fill(b->data, FAULT_WRITE_BLOCK, 0x77);
+    disk_pattern_fill(b->data, FAULT_WRITE_BLOCK, 0x77);
     int err = bwrite(b);
     KEXPECT_FALSE(b->valid); /* the cache does not claim what the disk does not have */
     brelse(b);
@@ -562,7 +526,7 @@ KTEST(fault_bufcache, write_error_reaches_caller_and_leaves_buffer_invalid)
     KASSERT_EQ(bread(&tcache, 0, FAULT_WRITE_BLOCK, &b), 0);
     block_ok(b->data, FAULT_WRITE_BLOCK, 0);
     /* A retried write succeeds (the rule fails once) and makes the buffer valid. */
-    disk_fill(b->data, FAULT_WRITE_BLOCK, 0x78);
+    disk_pattern_fill(b->data, FAULT_WRITE_BLOCK, 0x78);
     KEXPECT_EQ(bwrite(b), 0);
     KEXPECT_TRUE(b->valid);
     brelse(b);

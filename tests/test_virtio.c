@@ -2,7 +2,7 @@
  * Description: suites `virtio` and `fault_virtio`: the virtio block driver against the
  * test disk that tools/mkdisk.py makes (layout there: every block holds its number,
  * a CRC-32 of the rest, and pseudo-random bytes of a pattern id; pattern 0 is the
- * fresh image). disk_fill() below computes the same bytes.
+ * fresh image). disk_pattern_fill() (tests/disk_pattern.c) computes the same bytes.
  *
  * Every block a test writes is announced on the console as
  *   DISKWRITE dev=0 block=<n> pattern=<id>
@@ -21,6 +21,7 @@
 #include "kernel/thread.h"
 #include "lib/string.h"
 #include "mm/pmem.h"
+#include "tests/disk_pattern.h"
 #include "tests/ktest.h"
 
 #define BSIZE VIRTIO_BLK_BSIZE
@@ -39,36 +40,6 @@
 
 static uint8_t bufs[NCPU][2][BSIZE]; /* one pair per hart: per-hart threads never share */
 
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffff;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320 & -(c & 1)); /* reflected CRC-32, as zlib */
-    }
-    return ~c;
-}
-
-/* The content of `block` in `pattern` (tools/mkdisk.py block_content). */
-static void disk_fill(uint8_t *buf, uint64_t block, uint32_t pattern)
-{
-    uint64_t state = block ^ ((uint64_t)pattern << 40);
-    for (size_t i = 12; i < BSIZE; i += 8) {
-        uint64_t z = (state += 0x9e3779b97f4a7c15);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-        z ^= z >> 31;
-        for (size_t k = 0; k < 8 && i + k < BSIZE; k++)
-            buf[i + k] = (uint8_t)(z >> (8 * k));
-    }
-    uint32_t crc = crc32(buf + 12, BSIZE - 12);
-    for (int k = 0; k < 8; k++)
-        buf[k] = (uint8_t)(block >> (8 * k));
-    for (int k = 0; k < 4; k++)
-        buf[8 + k] = (uint8_t)(crc >> (8 * k));
-}
-
 /* Checks a block read from the disk: its header first (names the kind of damage),
  * then every byte against `pattern`. `scratch` is BSIZE bytes. */
 static void expect_block(const uint8_t *buf, uint64_t block, uint32_t pattern, uint8_t *scratch)
@@ -80,8 +51,8 @@ static void expect_block(const uint8_t *buf, uint64_t block, uint32_t pattern, u
     for (int k = 3; k >= 0; k--)
         crc = crc << 8 | buf[8 + k];
     KEXPECT_EQ(number, block);
-    KEXPECT_EQ(crc, crc32(buf + 12, BSIZE - 12));
-    disk_fill(scratch, block, pattern);
+    KEXPECT_EQ(crc, disk_pattern_crc32(buf + 12, BSIZE - 12));
+    disk_pattern_fill(scratch, block, pattern);
     if (memcmp(buf, scratch, BSIZE) != 0)
         ktest_fail(__FILE__, __LINE__, "block %lu does not hold pattern %u", block, pattern);
 }
@@ -89,7 +60,7 @@ static void expect_block(const uint8_t *buf, uint64_t block, uint32_t pattern, u
 /* Writes `block` with `pattern` and tells the host checker. */
 static int write_pattern(uint64_t block, uint32_t pattern, uint8_t *buf)
 {
-    disk_fill(buf, block, pattern);
+    disk_pattern_fill(buf, block, pattern);
     int err = virtio_blk_write(0, block, buf);
     if (err == 0)
         kprintf("DISKWRITE dev=0 block=%lu pattern=%u\n", block, pattern);
@@ -230,7 +201,7 @@ KTEST(virtio, block_beyond_capacity_fails)
     uint64_t cap = virtio_blk_capacity(0);
     KEXPECT_EQ(virtio_blk_read(0, cap, bufs[0][0]), VIRTIO_BLK_ERANGE);
     KEXPECT_EQ(virtio_blk_read(0, UINT64_MAX, bufs[0][0]), VIRTIO_BLK_ERANGE);
-    disk_fill(bufs[0][0], cap, 9);
+    disk_pattern_fill(bufs[0][0], cap, 9);
     KEXPECT_EQ(virtio_blk_write(0, cap + 1, bufs[0][0]), VIRTIO_BLK_ERANGE);
     /* ...and the driver goes on working. */
     KASSERT_EQ(virtio_blk_read(0, 1, bufs[0][0]), 0);
@@ -256,7 +227,7 @@ KTEST(virtio, readonly_disk_refuses_writes)
         return;
     }
     KASSERT_TRUE(virtio_blk_readonly(1));
-    disk_fill(bufs[0][0], 3, 7);
+    disk_pattern_fill(bufs[0][0], 3, 7);
     KEXPECT_EQ(virtio_blk_write(1, 3, bufs[0][0]), VIRTIO_BLK_EROFS);
     KASSERT_EQ(virtio_blk_read(1, 3, bufs[0][0]), 0);
     expect_block(bufs[0][0], 3, 0, bufs[0][1]);
