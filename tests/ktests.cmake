@@ -4,6 +4,9 @@
 # in cmake/HartosTesting.cmake.
 
 hartos_add_ktest(SUITE boot     SMP 1 2 4)
+# The smallest and largest memory the kernel is meant for: the device tree decides.
+hartos_add_ktest(SUITE boot SMP 2 MEM 64M NAME boot_64M)
+hartos_add_ktest(SUITE boot SMP 2 MEM 2G NAME boot_2G)
 hartos_add_ktest(SUITE lib      SMP 1 2 4)
 hartos_add_ktest(SUITE spinlock SMP 1 2 4)
 hartos_add_ktest(SUITE sched    SMP 1 2 4)
