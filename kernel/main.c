@@ -23,7 +23,8 @@
 #include "tests/bench.h"
 #include "tests/ktest.h"
 
-#define HART_START_TIMEOUT_US 1000000
+/* Generous: under TCG on a busy host a hart's thread can wait a second for a core. */
+#define HART_START_TIMEOUT_US 5000000
 
 extern char _secondary_start[];
 

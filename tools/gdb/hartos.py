@@ -107,11 +107,16 @@ def in_kernel(pc):
 
 def where(pc, return_address=True):
     """'func+off (dir/file.c:line)'. A return address is the instruction after a call:
-    its line is the call's, found at pc - 1."""
+    its function and line are the call's, found at pc - 1. (A call to a function that
+    never returns, such as thread_exit, may be the last instruction of its caller, so
+    the return address itself belongs to the next function in the image.)"""
     if not in_kernel(pc):
         return "%#x (outside the kernel: in OpenSBI, for an SBI call)" % pc
-    name = symbol(pc) or "%#x" % pc
-    sal = gdb.find_pc_line(pc - 1 if return_address else pc)
+    look = pc - 1 if return_address else pc
+    base, _, off = symbol(look).partition("+")
+    offset = int(off or 0) + pc - look
+    name = ("%s+%d" % (base, offset) if offset else base) if base else "%#x" % pc
+    sal = gdb.find_pc_line(look)
     if sal.symtab:
         parts = sal.symtab.filename.split("/")
         top = max([i for i, p in enumerate(parts) if p in TOP_FOLDERS] or [len(parts) - 1])
