@@ -110,9 +110,9 @@ static void check_poison(void *pa)
 static struct pmem_cpu *lock_my_list(void)
 {
     for (;;) {
-        struct pmem_cpu *c = &pmem_cpus[cpuid()];
+        struct pmem_cpu *c = &pmem_cpus[PMEM_ONE_LIST ? 0 : cpuid()];
         acquire(&c->lock);
-        if (c == &pmem_cpus[cpuid()])
+        if (PMEM_ONE_LIST || c == &pmem_cpus[cpuid()])
             return c;
         release(&c->lock);
     }
@@ -291,7 +291,7 @@ void pmem_init(void)
     if (machine.nusable == 0)
         panic("pmem_init: the device tree left no usable memory");
     nlists = machine.nharts < NCPU ? machine.nharts : NCPU;
-    if (nlists < 1)
+    if (nlists < 1 || PMEM_ONE_LIST)
         nlists = 1;
     for (int i = 0; i < nlists; i++) {
         spinlock_init(&pmem_cpus[i].lock, lock_names[i]);

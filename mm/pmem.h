@@ -24,6 +24,19 @@
 
 #define PAGE_SIZE 4096
 
+/*
+ * Lab mode (CMake option HARTOS_LAB_SINGLE_LOCK): xv6's kalloc design, one free list
+ * under one lock. pmem_init makes a single list, so every CPU allocates from and frees
+ * onto CPU 0's list under pmem.cpu0, and steal() finds no other list to take from.
+ * Everything else (bitmap, poisoning, counters) is the same code, so lockstat's
+ * pmem.cpu0 line shows exactly the contention the per-CPU lists remove.
+ */
+#ifdef HARTOS_LAB_SINGLE_LOCK
+#define PMEM_ONE_LIST 1
+#else
+#define PMEM_ONE_LIST 0
+#endif
+
 #define PMEM_POISON_FREE 0x6b  /* byte in a freed page (Linux's POISON_FREE) */
 #define PMEM_POISON_ALLOC 0x5a /* byte in a new page: "you forgot to initialise" */
 
@@ -50,6 +63,6 @@ struct pmem_stats {
 
 /* Fills *out for CPU cpu (0 <= cpu < pmem_ncpu()); returns 0, or -1 for another cpu. */
 int pmem_stats(int cpu, struct pmem_stats *out);
-/* How many free lists there are: min(machine.nharts, NCPU). */
+/* How many free lists there are: min(machine.nharts, NCPU), or 1 in Lab mode. */
 int pmem_ncpu(void);
 void pmem_stats_print(void);

@@ -312,7 +312,7 @@ KTEST(pmem, stress_bursts_with_little_memory)
     for (int i = 0; i < pmem_ncpu(); i++)
         steals += after.cpu[i].steals - before.cpu[i].steals;
     kprintf("    # %lu pages shared by %d harts: %lu steals\n", before.free_pages, ncpu, steals);
-    if (ncpu > 1)
+    if (pmem_ncpu() > 1) /* one list (Lab mode): nobody to steal from */
         KEXPECT_GT(steals, 0);
     chain_free(&aside);
     KEXPECT_EQ(pmem_free_pages(), n0);
@@ -369,6 +369,10 @@ static void steal_worker(void *arg)
 
 KTEST(pmem, steal_path_moves_batches_and_accounts_every_page)
 {
+    if (PMEM_ONE_LIST) {
+        ktest_skip("Lab mode: one free list, nothing to steal");
+        return;
+    }
     if (ncpu < 2) {
         ktest_skip("needs 2 harts");
         return;
@@ -500,8 +504,15 @@ KTEST(pmem, own_lists_never_spin)
     snapshot(&before);
     ktest_on_each_hart(private_worker, 0);
     snapshot(&after);
+    /* Every alloc and free took its hart's list lock; in Lab mode all harts share one. */
+    int harts_per_list = PMEM_ONE_LIST ? ncpu : 1;
     for (int i = 0; i < pmem_ncpu(); i++) {
-        KEXPECT_EQ(after.cpu[i].spins - before.cpu[i].spins, 0);
+        uint64_t spins = after.cpu[i].spins - before.cpu[i].spins;
+        KEXPECT_GE(after.cpu[i].acquires - before.cpu[i].acquires,
+                   2ull * PRIVATE_ROUNDS * harts_per_list);
+        kprintf("    # pmem.cpu%d: %lu spins while %d hart(s) used it\n", i, spins, harts_per_list);
+        if (!PMEM_ONE_LIST)
+            KEXPECT_EQ(spins, 0); /* Lab mode spins (or not) as the host schedules the harts */
         KEXPECT_EQ(after.cpu[i].steals - before.cpu[i].steals, 0);
     }
     KEXPECT_EQ(after.free_pages, before.free_pages);

@@ -231,8 +231,9 @@ def source_line(path, needle):
 
 
 class Checker:
-    def __init__(self, sec, console, smp):
+    def __init__(self, sec, console, smp, lab):
         self.sec, self.console, self.smp, self.problems = sec, console, smp, []
+        self.nlists = 1 if lab else smp  # Lab mode (HARTOS_LAB_SINGLE_LOCK): one pmem list
 
     def expect(self, ok, what):
         if not ok:
@@ -276,7 +277,7 @@ class Checker:
             never_names |= {m.group(1) + str(i) for i in range(int(m.group(2)), int(m.group(3)) + 1)} \
                 if m else {word.split(" x")[0]}
         raw_locks = raw_of("lock")
-        for name in ["pmem.cpu%d" % i for i in range(self.smp)] + ["runq.cpu0", "thread.0"]:
+        for name in ["pmem.cpu%d" % i for i in range(self.nlists)] + ["runq.cpu0", "thread.0"]:
             self.expect(any(r[0] == name for r in table) or name in never_names,
                         "stop %d: hartos-locks does not list %s" % (n, name))
         shown = sorted((r[0], r[3], r[4]) for r in table)
@@ -291,7 +292,7 @@ class Checker:
         pmem = s("hartos-pmem")
         nlists = int(raw_of("nlists")[0][0]) if raw_of("nlists") else -1
         prow = [r for r in rows(pmem) if r[0].isdigit()]
-        self.expect(len(prow) == nlists == self.smp, "stop %d: hartos-pmem: %d lists, nlists %d"
+        self.expect(len(prow) == nlists == self.nlists, "stop %d: hartos-pmem: %d lists, nlists %d"
                     % (n, len(prow), nlists))
         self.expect([r[6] for r in prow] == [r[1] for r in raw_of("pmem")],
                     "stop %d: hartos-pmem free pages differ from pmem_cpus[].nfree" % n)
@@ -406,6 +407,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--log", required=True)
     ap.add_argument("--name", default="gdb_commands")
+    ap.add_argument("--lab", action="store_true", help="kernel built with HARTOS_LAB_SINGLE_LOCK")
     args = ap.parse_args(argv)
     args.kernel = os.path.abspath(args.kernel)
     if not os.path.isfile(args.kernel):
@@ -420,7 +422,7 @@ def main(argv=None) -> int:
     log_lines = []
     transcript, console, problems = run(args, log_lines)
     if not problems:
-        c = Checker(sections(transcript), console, args.smp)
+        c = Checker(sections(transcript), console, args.smp, args.lab)
         if args.scenario == "stress":
             c.stress()
         else:
