@@ -105,3 +105,16 @@ static inline int bcache_bucket_of(uint32_t dev, uint64_t blockno)
 {
     return (int)((blockno + (uint64_t)dev * 7) % BCACHE_NBUCKET);
 }
+
+/*
+ * For tests and benchmarks that give each of nharts harts its own blocks of disk 0, from
+ * block `first` on: the hart block b goes to. Hart c gets the blocks of buckets c,
+ * c + nharts, ..., so no two harts share a bucket lock. With one bucket (Lab mode) they
+ * cannot help sharing it; hart c then gets the c-th run of per_hart blocks.
+ */
+static inline int bcache_disjoint_hart(uint64_t first, int per_hart, int nharts, uint64_t b)
+{
+    if (BCACHE_NBUCKET == 1)
+        return (int)((b - first) / (uint64_t)per_hart);
+    return bcache_bucket_of(0, b) % nharts;
+}

@@ -321,7 +321,8 @@ void pmem_init(void)
             c->nfree++;
         }
     }
-    kprintf("pmem: %lu pages (%lu MiB) on %d lists; bitmap %lu KiB at %p; poisoning %s\n", n,
+    kprintf("pmem: %lu pages (%lu MiB) on %d lists; bitmap %lu KiB at %p; poisoning %s%s\n", n,
             n * PAGE_SIZE >> 20, nlists, (map.start - (uintptr_t)map.bitmap) >> 10,
-            (void *)map.bitmap, PMEM_POISON ? "on" : "off");
+            (void *)map.bitmap, PMEM_POISON ? "on" : "off",
+            PMEM_ONE_LIST ? "; Lab mode: one list, one lock" : "");
 }

@@ -152,7 +152,7 @@ static void hit(struct bcache_ops ops, int nharts, int round)
                        .ops_per_hart = HIT_BLOCKS};
     for (int c = 0; c < nharts; c++) /* hart c: blocks in buckets c, c + nharts, ... */
         for (uint64_t b = 1024, k = 0; k < HIT_BLOCKS; b++)
-            if (bcache_bucket_of(0, b) % nharts == c)
+            if (bcache_disjoint_hart(1024, HIT_BLOCKS, nharts, b) == c)
                 run.blocks[c][k++] = b;
     measure(0); /* load every block once: from now on only hits */
     run.ops_per_hart = 0;

@@ -238,20 +238,14 @@ static uint64_t total(const uint64_t *per_hart)
     return n;
 }
 
-/*
- * Hart c gets blocks whose bucket is c modulo ncpu: no two harts share a bucket. In Lab
- * mode there is one bucket, shared by every hart; hart c gets its own run of blocks.
- */
+/* Hart c gets blocks no other hart reads, in buckets no other hart uses (but Lab mode's one). */
 static void pick_disjoint(struct stress *s)
 {
     for (int c = 0; c < ncpu; c++) {
         int k = 0;
-        for (uint64_t b = DISJOINT_FIRST; k < DISJOINT_PER_HART; b++) {
-            int owner = BCACHE_NBUCKET == 1 ? (int)((b - DISJOINT_FIRST) / DISJOINT_PER_HART)
-                                            : (int)(bcache_bucket_of(0, b) % ncpu);
-            if (owner == c)
+        for (uint64_t b = DISJOINT_FIRST; k < DISJOINT_PER_HART; b++)
+            if (bcache_disjoint_hart(DISJOINT_FIRST, DISJOINT_PER_HART, ncpu, b) == c)
                 s->blocks[c][k++] = b;
-        }
     }
 }
 
