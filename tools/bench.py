@@ -341,7 +341,7 @@ def main():
     if load > os.cpu_count() / 2:
         print("bench: warning: the host is busy: harts share its cores with other work, so "
               "rates are low and noisy (ratios measured in one boot hold up better)")
-    rows, failed = [], False
+    rows, failed, lab = [], False, False
     runs = [(h, "bench=pmem", [], "pmem-smp%d.log" % h) for h in harts]
     runs.append((1, "bench=pmem_instr", ["-icount", "shift=0"], "pmem_instr-icount.log"))
     if args.disk:
@@ -365,7 +365,13 @@ def main():
                       % log)
                 break
         rows += got
+        lab = lab or "Lab mode: one list" in text  # pmem_init's boot line
 
+    if lab:
+        ALLOC_NAMES["percpu"] = "one list (mm/pmem.c, Lab mode)"
+        print("\nbench: a Lab mode kernel (-DHARTOS_LAB_SINGLE_LOCK=ON): mm/pmem.c has one "
+              "free list and fs/bufcache.c one bucket, so every row below is a single-lock "
+              "design and the targets cannot be met; `ninja -C build bench` is the real one")
     summary = summarise(rows)
     per_pair = instr_figures(rows)
     if summary:
