@@ -44,6 +44,14 @@ static struct bcache tcache;             /* the cache under test */
 static struct bcache_baseline tbaseline; /* the baseline, for the same stress */
 static uint8_t scratch[NCPU][BSIZE];     /* per hart: pinned threads never share */
 
+/* Does data hold `block` in `pattern`? Quietly. */
+static int holds(const uint8_t *data, uint64_t block, uint32_t pattern)
+{
+    uint8_t *want = scratch[cpuid()];
+    disk_pattern_fill(want, block, pattern);
+    return memcmp(data, want, BSIZE) == 0;
+}
+
 /* Does data hold `block` in `pattern`? Reports what is wrong; returns 1 if all is well. */
 static int block_ok(const uint8_t *data, uint64_t block, uint32_t pattern)
 {
@@ -54,9 +62,7 @@ static int block_ok(const uint8_t *data, uint64_t block, uint32_t pattern)
         ktest_fail(__FILE__, __LINE__, "buffer for block %lu holds block %lu", block, number);
         return 0;
     }
-    uint8_t *want = scratch[cpuid()];
-    disk_pattern_fill(want, block, pattern);
-    if (memcmp(data, want, BSIZE) != 0) {
+    if (!holds(data, block, pattern)) {
         ktest_fail(__FILE__, __LINE__, "block %lu does not hold pattern %u", block, pattern);
         return 0;
     }
@@ -380,7 +386,12 @@ static void write_own_blocks(void *arg)
             uint64_t block = WRITE_FIRST + (uint64_t)c * WRITE_PER_HART + i;
             struct buf *b;
             KASSERT_EQ(bread(&tcache, 0, block, &b), 0);
-            block_ok(b->data, block, round ? write_pattern(c, round - 1) : 0);
+            uint32_t was = round ? write_pattern(c, round - 1) : 0;
+            /* Run again in the same boot (the monitor's `test`), the suite finds the
+             * first run's last pattern instead of the fresh disk's. */
+            if (round == 0 && holds(b->data, block, write_pattern(c, 1)))
+                was = write_pattern(c, 1);
+            block_ok(b->data, block, was);
             disk_pattern_fill(b->data, block, write_pattern(c, round));
             int err = bwrite(b);
             KEXPECT_EQ(err, 0);

@@ -9,7 +9,7 @@ prompt, sends a command, waits for the next prompt and checks the reply in betwe
   thread; mem's per-CPU free pages add up to its total; lockstat lists pmem.cpu0;
   an unknown command or a bad argument gets one error line and the prompt comes back;
   the line editor's Backspace, Ctrl-U, Ctrl-C and Up arrow work; `test lib` prints
-  KTAP with ok and the monitor stays up; Ctrl-C stops `stress pmem 30` within
+  KTAP with ok and the monitor stays up; `test spinlock,bufcache` passes twice; Ctrl-C stops `stress pmem 30` within
   seconds; `stress bufcache 2` runs to its end; `read 0` dumps block 0 of the disk
   (a fresh copy of the image, as tools/ktest_runner.py attaches it) byte for byte;
   `poweroff` makes QEMU exit with status 0.
@@ -187,6 +187,13 @@ class Checks:
                    and con.proc.poll() is None,
                    "test lib prints KTAP with ok and the monitor stays up",
                    "\n".join(reply.strip().split("\n")[-5:]))
+        # Suites that keep static state (registered locks, a test cache, blocks they
+        # wrote) must pass when a student runs them again in the same boot.
+        for run in (1, 2):
+            reply = con.command("test spinlock,bufcache\r", 120)
+            self.check("# ktest: 2 of 2 suites passed" in reply,
+                       "test spinlock,bufcache passes, run %d in this boot" % run,
+                       "\n".join(l for l in reply.split("\n") if "not ok" in l or ": " in l)[-2000:])
 
         self.check_stress()
         self.check_read()
