@@ -9,6 +9,7 @@
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
 #include "kernel/trace.h"
+#include "lib/string.h"
 
 /*
  * The registry of all locks, for lockstat. Lock order: a lock's own spinlock_init()
@@ -192,50 +193,71 @@ void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg)
 
 #define LOCKSTAT_MAX 128
 
-struct lock_list {
-    struct spinlock *locks[LOCKSTAT_MAX];
+/*
+ * One printed row: every lock of one name, added up. The cache's 64 buffers each have a
+ * lock named bcache.buf; a student wants to see them as one line, not 64.
+ */
+struct lock_row {
+    const char *name;
+    uint64_t acquires, spins;
+    int nlocks;
+};
+
+struct lock_table {
+    struct lock_row rows[LOCKSTAT_MAX];
     int n, dropped;
 };
 
+/* Adds lk to the row of its name (a new row for a new name). Idle locks are left out. */
+static void collect(struct spinlock *lk, void *arg)
+{
+    struct lock_table *t = arg;
+    if (!lk->acquires)
+        return;
+    int i = 0;
+    while (i < t->n && strcmp(t->rows[i].name, lk->name) != 0)
+        i++;
+    if (i == LOCKSTAT_MAX) {
+        t->dropped++;
+        return;
+    }
+    if (i == t->n)
+        t->rows[t->n++] = (struct lock_row){.name = lk->name};
+    t->rows[i].acquires += lk->acquires;
+    t->rows[i].spins += lk->spins;
+    t->rows[i].nlocks++;
+}
+
 /* Does a rank above b in lockstat: more spins, or as many and more acquires? */
-static int busier(const struct spinlock *a, const struct spinlock *b)
+static int busier(const struct lock_row *a, const struct lock_row *b)
 {
     return a->spins != b->spins ? a->spins > b->spins : a->acquires > b->acquires;
 }
 
-/* Inserts lk so that the list stays sorted, busiest first. Idle locks are left out;
- * when the list is full, the least busy lock drops out. */
-static void collect_sorted(struct spinlock *lk, void *arg)
-{
-    struct lock_list *list = arg;
-    if (!lk->acquires)
-        return;
-    if (list->n == LOCKSTAT_MAX) {
-        list->dropped++;
-        if (!busier(lk, list->locks[LOCKSTAT_MAX - 1]))
-            return;
-        list->n--;
-    }
-    int i = list->n++;
-    for (; i > 0 && busier(lk, list->locks[i - 1]); i--)
-        list->locks[i] = list->locks[i - 1];
-    list->locks[i] = lk;
-}
-
 void lockstat_print(void)
 {
-    static struct lock_list list; /* too big for a stack; callers are serialised below */
+    static struct lock_table table; /* too big for a stack; callers are serialised below */
     static struct spinlock print_lock = {.name = "lockstat.print", .cpu = -1};
     acquire(&print_lock);
-    list.n = list.dropped = 0;
-    lockstat_foreach(collect_sorted, &list);
-    kprintf("%-20s %12s %12s\n", "lock", "acquires", "spins");
-    for (int i = 0; i < list.n; i++) {
-        struct spinlock *lk = list.locks[i];
-        kprintf("%-20s %12lu %12lu\n", lk->name, lk->acquires, lk->spins);
+    table.n = table.dropped = 0;
+    lockstat_foreach(collect, &table);
+    for (int i = 1; i < table.n; i++) { /* insertion sort, busiest first */
+        struct lock_row r = table.rows[i];
+        int j = i;
+        for (; j > 0 && busier(&r, &table.rows[j - 1]); j--)
+            table.rows[j] = table.rows[j - 1];
+        table.rows[j] = r;
     }
-    if (list.dropped)
-        kprintf("(%d more locks not shown)\n", list.dropped);
+    kprintf("%-20s %12s %12s\n", "lock", "acquires", "spins");
+    for (int i = 0; i < table.n; i++) {
+        struct lock_row *r = &table.rows[i];
+        kprintf("%-20s %12lu %12lu", r->name, r->acquires, r->spins);
+        if (r->nlocks > 1)
+            kprintf("   (%d locks of this name)", r->nlocks);
+        kprintf("\n");
+    }
+    if (table.dropped)
+        kprintf("(%d more locks not shown)\n", table.dropped);
     release(&print_lock);
 }
 

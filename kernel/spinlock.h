@@ -7,7 +7,8 @@
  *    (push_off/pop_off nest), so an interrupt handler on the same hart can never spin
  *    on a lock its own hart holds
  *  - holding: does this hart hold lk (call with interrupts off)
- *  - lockstat_print / lockstat_reset: all registered locks sorted by spins
+ *  - lockstat_print / lockstat_reset: all registered locks sorted by spins (locks that
+ *    share a name, such as the 64 bcache.buf, add up into one row)
  * Panics: acquiring a lock this hart already holds, releasing one it does not hold;
  * in Debug builds also acquiring against the lock order (lockorder.h), and a spin
  * that lasts longer than the stuck limit (a deadlock becomes a report, not a hang).

@@ -55,7 +55,7 @@ def boot(args, cache, index, smp, seed):
         ok = subprocess.run(check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).returncode == 0
     seconds = time.monotonic() - start
     if ok:
-        for path in (log, copy):
+        for path in (log, log + ".trace", copy):  # .trace: the trace suite's dump
             if os.path.exists(path):
                 os.remove(path)
     return ok, seconds, log, shlex.join(cmd)
