@@ -11,11 +11,16 @@
  *    (tests/pmem_baseline.c), same workloads, same boot, alternating, several rounds
  *  - pmem_instr: instructions per alloc+free pair from rdinstret; meant for one hart
  *    under `-icount shift=0`, where the count is exact and repeatable
+ *  - bufcache: the bucketed cache against the single-lock one (tests/bench_bufcache.h)
+ *  - virtio: blocks per second with 1 to 16 requests in flight (tests/bench_virtio.h)
+ *  - pmem_trace, bufcache_trace: short traced runs of both designs, dumped for
+ *    tools/trace.py (`ninja trace-pmem`, `ninja trace-bufcache`; kernel/trace.h)
  *
  * Output: one line per measurement, machine-readable, for tools/bench.py:
- *   BENCH bench=<name> alloc=<percpu|baseline|null> workload=<name> key=value ...
+ *   BENCH bench=<name> key=value ...    (or BENCH <name> key=value ...)
  * Values are integers (the kernel has no floating point); lists are comma-separated,
- * one entry per hart. Times are in ticks of the `timebase` given on each line.
+ * one entry per hart. Times are in ticks of the `timebase` the line gives, or in
+ * microseconds (`us=`).
  * Nothing here asserts a time: the numbers are reported, never judged.
  */
 #pragma once
