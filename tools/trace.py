@@ -620,6 +620,13 @@ def cmd_run(args):
     load = os.getloadavg()[0]  # harts are host threads: a busy host shows in the picture
     status, lines = boot(args, args.smp, "bench=%s" % args.bench, extra, args.bench)
     dumps = [d for d in parse(lines) if d.end is not None]
+    if any("Lab mode: one list" in l for l in lines):  # pmem_init's boot line
+        print("trace: a Lab mode kernel: mm/pmem.c has one list, fs/bufcache.c one bucket")
+        DESCRIPTIONS.update({
+            "pmem-percpu": "pmem, one list (mm/pmem.c, Lab mode)",
+            "pmem-percpu-steal": "pmem, one list (Lab mode), every page on it",
+            "bufcache-bucketed": "buffer cache hits, one bucket (fs/bufcache.c, Lab mode)",
+            "bufcache-bucketed-miss": "buffer cache misses, one bucket (Lab mode)"})
     failed = status != 0 or not dumps
     if failed:
         print("trace: error: bench=%s did not run to the end; last lines:\n%s"
