@@ -208,7 +208,17 @@ struct lock_table {
     int n, dropped;
 };
 
-/* Adds lk to the row of its name (a new row for a new name). Idle locks are left out. */
+/* Does a rank above b in lockstat: more spins, or as many and more acquires? */
+static int busier(const struct lock_row *a, const struct lock_row *b)
+{
+    return a->spins != b->spins ? a->spins > b->spins : a->acquires > b->acquires;
+}
+
+/*
+ * Adds lk to the row of its name (a new row for a new name). Idle locks are left out.
+ * When the table is full, a new name takes the place of the least busy row if it is
+ * busier, so what drops out is the least busy.
+ */
 static void collect(struct spinlock *lk, void *arg)
 {
     struct lock_table *t = arg;
@@ -218,20 +228,24 @@ static void collect(struct spinlock *lk, void *arg)
     while (i < t->n && strcmp(t->rows[i].name, lk->name) != 0)
         i++;
     if (i == LOCKSTAT_MAX) {
-        t->dropped++;
-        return;
-    }
-    if (i == t->n)
+        struct lock_row mine = {.name = lk->name, .acquires = lk->acquires, .spins = lk->spins};
+        int least = 0;
+        for (int k = 1; k < LOCKSTAT_MAX; k++)
+            if (busier(&t->rows[least], &t->rows[k]))
+                least = k;
+        if (!busier(&mine, &t->rows[least])) {
+            t->dropped++;
+            return;
+        }
+        t->dropped += t->rows[least].nlocks;
+        t->rows[least] = (struct lock_row){.name = lk->name};
+        i = least;
+    } else if (i == t->n) {
         t->rows[t->n++] = (struct lock_row){.name = lk->name};
+    }
     t->rows[i].acquires += lk->acquires;
     t->rows[i].spins += lk->spins;
     t->rows[i].nlocks++;
-}
-
-/* Does a rank above b in lockstat: more spins, or as many and more acquires? */
-static int busier(const struct lock_row *a, const struct lock_row *b)
-{
-    return a->spins != b->spins ? a->spins > b->spins : a->acquires > b->acquires;
 }
 
 void lockstat_print(void)
