@@ -10,9 +10,11 @@
  *
  * Life of a request: the caller takes three free descriptors (sleeping while there
  * are none), fills them, publishes the head in the available ring, notifies the
- * device and sleeps on its request. The device's interrupt lands on some hart, whose
- * handler walks the used ring from where it last stopped, marks each finished
- * request done and wakes its thread; that thread frees the descriptors.
+ * device and sleeps on its request. The device's interrupt lands on the one hart the
+ * PLIC sends it to (plic.c), whose handler walks the used ring from where it last
+ * stopped, marks each finished request done and wakes the one thread that waits for
+ * it (reqs[head].waiter, not a walk over every thread, under the device lock); that
+ * thread frees the descriptors and wakes threads waiting for descriptors, if any.
  *
  * Ring memory is a static, page-aligned array (two pages per disk), not pmem pages:
  * the legacy interface needs the descriptor table, available ring and used ring in
@@ -27,6 +29,7 @@
 #include "kernel/machine.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
+#include "kernel/thread.h"
 #include "lib/printf.h"
 
 #define QUEUE_SIZE 64 /* descriptors: at most 21 three-descriptor requests in flight */
@@ -60,6 +63,7 @@ struct virtio_blk_req {
     } hdr;
     volatile uint8_t status; /* written by the device, by DMA */
     int done;                /* set by the interrupt handler */
+    struct thread *waiter;   /* the thread that submitted it and sleeps until done */
 };
 
 struct virtio_blk {
@@ -82,6 +86,7 @@ struct virtio_blk {
     uint16_t last_used;        /* used->idx up to which completions were handled */
     uint16_t free[QUEUE_SIZE]; /* stack of free descriptor indices */
     int nfree;
+    int nfree_waiters; /* threads asleep in submit until descriptors are free */
     int in_flight;
     struct virtio_blk_stats stats;
     struct virtio_blk_req reqs[QUEUE_SIZE]; /* by head descriptor */
@@ -189,16 +194,30 @@ static int setup_queue(struct virtio_blk *d)
     return 0;
 }
 
-/* The interrupt handler: runs on whichever hart claimed the interrupt. */
+/*
+ * The interrupt handler: runs on the hart the PLIC sends this disk's interrupt to.
+ * The device registers are read and written outside d->lock, and the waiters are
+ * woken after it is released: each MMIO access is slow under QEMU (it serialises
+ * them), and with more harts than host cores a hart spinning on d->lock can hold
+ * the host core that the lock holder needs. Only this handler, on one hart, touches
+ * the acknowledge register and last_used's walk, so no two handlers race.
+ * Waking after the release loses nothing: the submitter checks done and marks itself
+ * asleep under d->lock, so it is either asleep on its request by the time done is
+ * set, and found by wakeup_thread, or it sees done and does not sleep. A stale wakeup
+ * (the slot reused meanwhile) only makes a sleeper look at done again.
+ */
 static void virtio_blk_intr(void *arg)
 {
     struct virtio_blk *d = arg;
-    acquire(&d->lock);
+    struct thread *waiters[QUEUE_SIZE];
+    void *chans[QUEUE_SIZE];
+    int nwake = 0;
     /* Acknowledge first: a completion that lands after this raises a new interrupt,
      * and one that landed before is in the used ring we are about to walk. */
     wr(d, VIRTIO_MMIO_INTERRUPT_ACK,
        rd(d, VIRTIO_MMIO_INTERRUPT_STATUS) & (VIRTIO_INT_USED_RING | VIRTIO_INT_CONFIG));
     io_fence(); /* read used->idx only after the acknowledge */
+    acquire(&d->lock);
     while (d->last_used != d->ring->used.idx) {
         io_fence(); /* the entry is valid only once idx says so: read it after idx */
         uint32_t id = d->ring->used.ring[d->last_used % QUEUE_SIZE].id;
@@ -208,9 +227,12 @@ static void virtio_blk_intr(void *arg)
             continue;
         }
         d->reqs[id].done = 1;
-        wakeup(&d->reqs[id]);
+        waiters[nwake] = d->reqs[id].waiter; /* at most QUEUE_SIZE requests are in flight */
+        chans[nwake++] = &d->reqs[id];
     }
     release(&d->lock);
+    for (int i = 0; i < nwake; i++)
+        wakeup_thread(waiters[i], chans[i]);
 }
 
 /* Reset, negotiate, set up queue 0, go. Returns 0 or -1 (after one line). */
@@ -289,8 +311,11 @@ static uint8_t submit(struct virtio_blk *d, uint32_t type, uint64_t blockno, voi
     acquire(&d->lock);
     if (d->nfree < n)
         d->stats.desc_waits++;
-    while (d->nfree < n)
+    while (d->nfree < n) {
+        d->nfree_waiters++;
         sleep(&d->nfree, &d->lock); /* woken when a finished request frees its chain */
+        d->nfree_waiters--;
+    }
     uint16_t idx[3];
     for (int i = 0; i < n; i++)
         idx[i] = d->free[--d->nfree];
@@ -300,6 +325,7 @@ static uint8_t submit(struct virtio_blk *d, uint32_t type, uint64_t blockno, voi
     r->hdr.sector = blockno * SECTORS_PER_BLOCK;
     r->status = STATUS_NONE;
     r->done = 0;
+    r->waiter = thread_current();
     struct virtq_desc *desc = d->ring->desc;
     desc[idx[0]] =
         (struct virtq_desc){(uintptr_t)&r->hdr, sizeof(r->hdr), VIRTQ_DESC_F_NEXT, idx[1]};
@@ -311,19 +337,25 @@ static uint8_t submit(struct virtio_blk *d, uint32_t type, uint64_t blockno, voi
     d->ring->avail.ring[d->ring->avail.idx % QUEUE_SIZE] = idx[0];
     io_fence(); /* descriptors and ring entry before the index that publishes them */
     d->ring->avail.idx++;
-    io_fence(); /* the new index before the notify that makes the device look at it */
-    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     d->stats.requests++;
     if (++d->in_flight > d->stats.max_in_flight)
         d->stats.max_in_flight = d->in_flight;
+    release(&d->lock);
+    /* The notify outside the lock, for the reason virtio_blk_intr gives; any notify
+     * after the index was published makes the device look at the ring. */
+    io_fence(); /* the new index before the notify that makes the device look at it */
+    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    acquire(&d->lock);
     while (!r->done)
         sleep(r, &d->lock); /* virtio_blk_intr sets done and wakes us */
     uint8_t status = r->status;
     d->in_flight--;
     for (int i = 0; i < n; i++)
         d->free[d->nfree++] = idx[i];
-    wakeup(&d->nfree);
+    int wake = d->nfree_waiters > 0;
     release(&d->lock);
+    if (wake) /* after the release, as in virtio_blk_intr: they sleep under d->lock */
+        wakeup(&d->nfree);
     return status;
 }
 

@@ -30,7 +30,18 @@
  * step finds the victim, clears a bit that a hit set, or passes a buffer in use (no
  * more of those than there are holders), so a miss costs O(1) amortised whatever
  * nbuf is. The hand gives up after two sweeps (the second one
- * ignores the bits): then every buffer was in use, and bread returns BCACHE_ENOBUFS.
+ * ignores the bits): then every buffer was in use, and bread waits for one (below).
+ *
+ * Waiting for a buffer: with many harts, every buffer can be in use for a moment under
+ * normal load. bread then sleeps on free_waiters under free_lock until a brelse or
+ * bunpin drops some refcnt to 0, and tries again. Only if the calling thread itself
+ * holds every buffer could nobody ever let one go: then BCACHE_ENOBUFS.
+ * Why no wakeup is lost: the waiter counts itself in free_waiters before it looks for
+ * a free buffer; the releaser drops refcnt to 0 before it reads free_waiters; a full
+ * fence on each side between its write and its read means at least one sees the
+ * other. The wakeup itself is under free_lock, which the waiter holds from its look
+ * until sleep lets go of it. free_lock is taken with no other spinlock held (lock
+ * order: free_lock -> thread lock -> run queue, the condition-lock order of sched.c).
  *
  * Errors: a failed read leaves the buffer invalid, so the next bread of that block
  * tries the disk again. A failed write marks the buffer invalid too: its data is not
@@ -40,6 +51,8 @@
 
 #include "kernel/console.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
+#include "kernel/thread.h"
 #include "kernel/trace.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -114,6 +127,10 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
     spinlock_init(&c->evict_lock, c->evict_lockname);
     spinlock_set_class(&c->evict_lock, LOCK_CLASS_BCACHE_EVICT);
     snprintf(c->buf_lockname, sizeof(c->buf_lockname), "%s.buf", c->name);
+    snprintf(c->free_lockname, sizeof(c->free_lockname), "%s.free", c->name);
+    spinlock_init(&c->free_lock, c->free_lockname);
+    c->free_waiters = 0;
+    c->free_waits = 0;
     c->hand = 0;
     c->hand_steps = 0;
     c->bufs = table;
@@ -206,13 +223,53 @@ static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
     return b;
 }
 
+/*
+ * The hand found every buffer in use: sleeps until one is let go and returns 0 (the
+ * caller tries again), or returns BCACHE_ENOBUFS at once if the calling thread holds
+ * every buffer itself. A buffer someone else holds or pinned counts as one that will
+ * come back. See "Waiting for a buffer" at the top.
+ */
+static int wait_for_buffer(struct bcache *c)
+{
+    struct thread *self = thread_current();
+    acquire(&c->free_lock);
+    __atomic_fetch_add(&c->free_waiters, 1, __ATOMIC_SEQ_CST);
+    int unused = 0, others = 0;
+    for (int i = 0; i < c->nbuf; i++) {
+        struct buf *b = c->bufs[i];
+        unused += __atomic_load_n(&b->refcnt, __ATOMIC_SEQ_CST) == 0;
+        others += __atomic_load_n(&b->lock.holder, __ATOMIC_RELAXED) != self;
+    }
+    if (!unused && others) {
+        c->free_waits++;
+        sleep(&c->free_waiters, &c->free_lock);
+    }
+    __atomic_fetch_sub(&c->free_waiters, 1, __ATOMIC_RELAXED);
+    release(&c->free_lock);
+    return unused || others ? 0 : BCACHE_ENOBUFS;
+}
+
+/* After a refcnt dropped to 0: wake the threads waiting for a buffer, if any. */
+static void buffer_let_go(struct bcache *c)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* refcnt's store before the read below */
+    if (__atomic_load_n(&c->free_waiters, __ATOMIC_RELAXED) == 0)
+        return;
+    acquire(&c->free_lock);
+    wakeup(&c->free_waiters);
+    release(&c->free_lock);
+}
+
 int bread(struct bcache *c, uint32_t dev, uint64_t blockno, struct buf **out)
 {
     struct buf *b = lookup(c, dev, blockno);
-    if (!b && !(b = load(c, dev, blockno))) {
-        kprintf("bcache %s: error: no free buffer for block %lu of disk %u: all %d in use\n",
-                c->name, blockno, dev, c->nbuf);
-        return BCACHE_ENOBUFS;
+    while (!b && !(b = load(c, dev, blockno))) {
+        if (wait_for_buffer(c) != 0) {
+            kprintf("bcache %s: error: no free buffer for block %lu of disk %u: the caller "
+                    "holds all %d\n",
+                    c->name, blockno, dev, c->nbuf);
+            return BCACHE_ENOBUFS;
+        }
     }
     acquiresleep(&b->lock);
     if (!b->valid) {
@@ -249,7 +306,10 @@ static void ref_add(struct buf *b, int delta, const char *who)
         panic("%s: block %lu of cache '%s' has refcnt %d", who, b->blockno, b->cache->name,
               b->refcnt);
     b->refcnt += delta;
+    int unused = b->refcnt == 0;
     release(&bk->lock);
+    if (unused)
+        buffer_let_go(b->cache);
 }
 
 /* Sleeplock first: once refcnt is 0 the evictor may take b, so it must be unlocked. */

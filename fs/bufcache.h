@@ -9,7 +9,10 @@
  *    BCACHE_ENOMEM if pmem has too few pages.
  *  - bread(c, dev, blockno, &b): 0 and a buffer holding the block, locked (its
  *    sleeplock) for the caller alone; or a negative error: the driver's
- *    VIRTIO_BLK_E* code if the read failed, BCACHE_ENOBUFS if every buffer is in use.
+ *    VIRTIO_BLK_E* code if the read failed. If every buffer is in use, bread sleeps
+ *    until one is released; BCACHE_ENOBUFS only if the calling thread itself holds
+ *    every buffer (waiting could never succeed). Buffers pinned and never unpinned
+ *    count as buffers that will come back: bread would wait for them.
  *  - bwrite(b): writes b's data to disk now (write-through); the caller holds b.
  *    0 or the driver's error; after an error b is no longer valid (see bufcache.c).
  *  - brelse(b): the caller is done with b; never touch b afterwards.
@@ -46,7 +49,7 @@
 #define BCACHE_NAME_MAX 24
 
 #define BCACHE_ENOMEM (-12)
-#define BCACHE_ENOBUFS (-105) /* every buffer is in use (Linux's errno value) */
+#define BCACHE_ENOBUFS (-105) /* the caller holds every buffer (Linux's errno value) */
 
 struct bcache;
 
@@ -81,6 +84,10 @@ struct bcache {
     char name[BCACHE_NAME_MAX];
     char evict_lockname[BCACHE_NAME_MAX + 8];
     char buf_lockname[BCACHE_NAME_MAX + 8]; /* every buffer's sleeplock */
+    struct spinlock free_lock;              /* the condition lock of a bread waiting for a buffer */
+    int free_waiters;                       /* threads in bread waiting for a buffer (atomics) */
+    uint64_t free_waits;                    /* times a bread had to wait; under free_lock */
+    char free_lockname[BCACHE_NAME_MAX + 8];
 };
 
 struct bcache_stats {
@@ -108,13 +115,18 @@ static inline int bcache_bucket_of(uint32_t dev, uint64_t blockno)
 
 /*
  * For tests and benchmarks that give each of nharts harts its own blocks of disk 0, from
- * block `first` on: the hart block b goes to. Hart c gets the blocks of buckets c,
- * c + nharts, ..., so no two harts share a bucket lock. With one bucket (Lab mode) they
- * cannot help sharing it; hart c then gets the c-th run of per_hart blocks.
+ * block `first` on: the hart block b goes to (any nharts >= 1). With no more harts than
+ * buckets, hart c gets the blocks of buckets c, c + nharts, ..., so no two harts share
+ * a bucket lock. With more harts than buckets (or one bucket, Lab mode) they cannot
+ * help sharing: harts k, k + NBUCKET, ... share bucket k and take its blocks in turns,
+ * runs of per_hart blocks each. The blocks stay disjoint either way.
  */
 static inline int bcache_disjoint_hart(uint64_t first, int per_hart, int nharts, uint64_t b)
 {
-    if (BCACHE_NBUCKET == 1)
-        return (int)((b - first) / (uint64_t)per_hart);
-    return bcache_bucket_of(0, b) % nharts;
+    int k = bcache_bucket_of(0, b);
+    if (nharts <= BCACHE_NBUCKET)
+        return k % nharts;
+    int sharing = (nharts - k + BCACHE_NBUCKET - 1) / BCACHE_NBUCKET; /* harts on bucket k */
+    uint64_t run = (b - first) / BCACHE_NBUCKET / (uint64_t)per_hart; /* k's run b is in */
+    return k + BCACHE_NBUCKET * (int)(run % (uint64_t)sharing);
 }

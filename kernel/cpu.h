@@ -5,6 +5,8 @@
  *  - mycpu(), cpuid(): this hart's struct cpu / logical id; call with interrupts
  *    off (or accept that the answer may be stale once a thread can migrate)
  *  - cpus_online(): how many harts are running the kernel
+ *  - cpus_alloc_stacks(n): boot hart only, before pmem_init: carves the stacks of
+ *    logical CPUs 1..n-1 (n capped at NCPU); returns how many CPUs have a stack
  */
 #pragma once
 
@@ -40,3 +42,4 @@ extern int ncpu; /* harts the kernel brings online, <= NCPU */
 static inline int cpuid(void) { return (int)r_tp(); }
 static inline struct cpu *mycpu(void) { return &cpus[r_tp()]; }
 int cpus_online(void);
+int cpus_alloc_stacks(int n);

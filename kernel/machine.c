@@ -212,6 +212,20 @@ uint64_t machine_usable_bytes(void)
     return total;
 }
 
+void *machine_carve(uint64_t bytes)
+{
+    bytes = (bytes + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    int best = -1;
+    for (int i = 0; i < machine.nusable; i++)
+        if (machine.usable[i].size >= bytes &&
+            (best < 0 || machine.usable[i].size > machine.usable[best].size))
+            best = i;
+    if (best < 0)
+        return 0;
+    machine.usable[best].size -= bytes; /* off the top: the range stays page-aligned */
+    return (void *)(uintptr_t)(machine.usable[best].base + machine.usable[best].size);
+}
+
 int machine_is_ram(uint64_t addr, uint64_t len)
 {
     for (int i = 0; i < machine.nmemory; i++)

@@ -57,5 +57,11 @@ int machine_init(const void *dtb, uint64_t boot_hartid);
 void machine_print(void);
 /* Is [addr, addr+len) inside one RAM range? (For code that follows raw pointers.) */
 int machine_is_ram(uint64_t addr, uint64_t len);
+/*
+ * Takes bytes (rounded up to pages) off the top of the largest usable range and returns
+ * them, or NULL if no range is that large. For per-hart memory sized at boot (stacks,
+ * trace rings); only before pmem_init, which hands out what is left.
+ */
+void *machine_carve(uint64_t bytes);
 /* Total bytes in machine.usable[]. */
 uint64_t machine_usable_bytes(void);

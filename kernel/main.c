@@ -19,6 +19,7 @@
 #include "kernel/power.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
+#include "kernel/trace.h"
 #include "mm/pmem.h"
 #include "tests/bench.h"
 #include "tests/ktest.h"
@@ -39,13 +40,13 @@ static void hart_init(void)
 
 /*
  * Logical ids: the boot hart is CPU 0; the others follow in device tree order.
- * Harts beyond NCPU stay stopped. Each started hart gets its logical id as the
- * "opaque" argument of hart_start, which arrives in its a1 (entry.S).
- * Harts start one at a time: a hart that the device tree lists but that never comes
+ * Harts beyond NCPU (or beyond the stacks cpus_alloc_stacks could carve) stay stopped. Each started
+ * hart gets its logical id as the "opaque" argument of hart_start, which arrives in its a1
+ * (entry.S). Harts start one at a time: a hart that the device tree lists but that never comes
  * online (it does not exist, or OpenSBI cannot start it) gives its id to the next
  * one, so logical ids stay dense and ncpu counts only harts that run.
  */
-static void start_secondary_harts(uint64_t boot_hartid)
+static void start_secondary_harts(uint64_t boot_hartid, int stacks)
 {
     ncpu = 1;
     cpus[0].hartid = boot_hartid;
@@ -53,7 +54,7 @@ static void start_secondary_harts(uint64_t boot_hartid)
         uint64_t hartid = machine.hartids[i];
         if (hartid == boot_hartid)
             continue;
-        if (ncpu == NCPU) {
+        if (ncpu == stacks) {
             kprintf("hartos: hart %lu left stopped: this kernel was built for NCPU=%d harts\n",
                     hartid, NCPU);
             continue;
@@ -103,6 +104,10 @@ void kmain(uint64_t hartid, void *dtb)
         power_init(machine.finisher.base);
         power_off(POWER_EXIT_BAD_MACHINE);
     }
+    /*    Memory per hart (stacks, trace rings), carved for the harts the tree lists
+     *    before pmem takes the rest (and before trace=1 can turn tracing on). */
+    int stacks = cpus_alloc_stacks(machine.nharts);
+    trace_init(stacks);
     /* 2. Console on the UART, power off through the test finisher. */
     if (machine.uart.base) {
         uart_init(machine.uart.base);
@@ -132,7 +137,7 @@ void kmain(uint64_t hartid, void *dtb)
     hart_init();
     intr_on();
     /* 6. Every other hart; each ends in its scheduler loop. */
-    start_secondary_harts(hartid);
+    start_secondary_harts(hartid, stacks);
     kprintf("hartos: %d of %d harts online (NCPU=%d)\n", cpus_online(), machine.nharts, NCPU);
     /* 7. Disks (their requests sleep, so after the scheduler), then the buffer cache. */
     virtio_blk_init();

@@ -159,7 +159,8 @@ void monitor_stress(int argc, char **argv)
 
     memset(workers, 0, sizeof(workers));
     __atomic_store_n(&stop, 0, __ATOMIC_RELAXED);
-    struct thread *threads[NCPU] = {0};
+    static struct thread *threads[NCPU];
+    memset(threads, 0, sizeof(threads));
     for (int cpu = 0; cpu < ncpu; cpu++) {
         char name[THREAD_NAME_MAX];
         snprintf(name, sizeof(name), "stress/%d", cpu);
@@ -173,7 +174,7 @@ void monitor_stress(int argc, char **argv)
 
     /* Seconds by the clock, not by counting ticks: a hart that the host does not run
      * for a while misses ticks, and the lines would come late. */
-    struct stress_counts then, now;
+    static struct stress_counts then, now; /* NCPU counters each: not on the stack */
     snapshot(bufcache, &then);
     uint64_t start = timer_now_us(), sec = 0;
     while (sec < seconds) {

@@ -6,9 +6,22 @@
  *  - an unpinned thread goes, when created, onto the queue with the fewest waiting
  *    threads;
  *    after a time slice or a wakeup, back onto the queue of the hart it last ran on
- *    (its cache is still warm there);
+ *    (its cache is still warm there), unless that hart is busy and another is idle:
+ *    then onto the idle hart's queue, so it runs now instead of after the busy
+ *    hart's time slice (up to a tick, 10 ms);
  *  - a hart whose queue is empty steals one unpinned thread from the other queues,
- *    round-robin from its neighbour (the same idea as pmem's stealing).
+ *    round-robin from its neighbour (the same idea as pmem's stealing); it reads each
+ *    queue's count first and locks only queues that have threads.
+ *
+ * Idle harts: a hart with nothing to run sets its bit in idle_mask and sleeps in
+ * wfi. A thread put on an idle hart's queue comes with an IPI to that hart only; a
+ * busy hart gets none (it looks at its queue when its thread yields, sleeps or its
+ * tick ends the slice), which saves an SBI call and a trap per wakeup.
+ * Why no IPI is lost: the idle hart sets its bit, then (with interrupts off) checks
+ * its queue, then waits; the waker adds the thread under the queue lock, then reads
+ * the mask. Both sides put a full fence between their write and their read, so at
+ * least one sees the other: the hart finds the thread, or the waker sees the bit and
+ * the IPI stays pending in sip, which ends wfi even with interrupts off.
  *
  * Locks and their order (each arrow means "may acquire while holding"):
  *    condition lock (passed to sleep) -> thread lock -> run-queue lock
@@ -23,24 +36,25 @@
 
 #include "arch/riscv/csr.h"
 #include "arch/riscv/sbi.h"
+#include "arch/riscv/timer.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/trace.h"
+#include "lib/printf.h"
 
+/* Cache-line aligned: harts working on their own queues share no line. */
 struct runq {
     struct spinlock lock; /* protects threads and n */
     struct list_node threads;
-    int n;
-};
+    int n; /* threads on the queue; read unlocked as a hint by stealers and placement */
+    char name[16];
+} __attribute__((aligned(64)));
 
 static struct runq runqs[NCPU];
-static const char *const runq_names[] = {"runq.cpu0",  "runq.cpu1",  "runq.cpu2",  "runq.cpu3",
-                                         "runq.cpu4",  "runq.cpu5",  "runq.cpu6",  "runq.cpu7",
-                                         "runq.cpu8",  "runq.cpu9",  "runq.cpu10", "runq.cpu11",
-                                         "runq.cpu12", "runq.cpu13", "runq.cpu14", "runq.cpu15"};
-_Static_assert(NCPU <= sizeof(runq_names) / sizeof(runq_names[0]), "name the extra run queues");
+static uint64_t idle_mask; /* bit c: hart c is (about to be) asleep in wfi; atomics only */
+_Static_assert(NCPU <= 64, "idle_mask has one bit per CPU");
 
 /* sleep_ticks: tick_count counts hart 0's timer ticks; sleepers wait on it. */
 static struct spinlock tick_lock;
@@ -49,7 +63,8 @@ static uint64_t tick_count;
 void sched_init(void)
 {
     for (int i = 0; i < NCPU; i++) {
-        spinlock_init(&runqs[i].lock, runq_names[i]);
+        snprintf(runqs[i].name, sizeof(runqs[i].name), "runq.cpu%d", i);
+        spinlock_init(&runqs[i].lock, runqs[i].name);
         spinlock_set_class(&runqs[i].lock, LOCK_CLASS_RUNQ);
         list_init(&runqs[i].threads);
     }
@@ -65,20 +80,36 @@ static int least_loaded_cpu(void)
     return best;
 }
 
+/* An idle hart to run an unpinned thread whose last hart is `cpu`: `cpu` itself if it
+ * is idle or no hart is, else the first idle hart after it. */
+static int placement(int cpu)
+{
+    uint64_t idle = __atomic_load_n(&idle_mask, __ATOMIC_RELAXED);
+    if (!idle || (idle >> cpu & 1))
+        return cpu;
+    for (int i = 1; i < ncpu; i++)
+        if (idle >> ((cpu + i) % ncpu) & 1)
+            return (cpu + i) % ncpu;
+    return cpu;
+}
+
 /* Called with t->lock held. */
 void sched_make_runnable(struct thread *t)
 {
     int cpu = t->pinned_cpu;
     if (cpu == THREAD_ANY_CPU)
-        cpu = t->cpu >= 0 ? t->cpu : least_loaded_cpu();
+        cpu = t->cpu >= 0 ? placement(t->cpu) : least_loaded_cpu();
     t->state = THREAD_RUNNABLE;
+    t->runnable_since = rdtime();
     struct runq *q = &runqs[cpu];
     acquire(&q->lock);
     list_push_back(&q->threads, &t->runq_link);
-    q->n++;
+    __atomic_store_n(&q->n, q->n + 1, __ATOMIC_RELAXED);
     release(&q->lock);
-    /* A hart asleep in wfi would only notice at its next tick: wake it now. */
-    if (cpu != cpuid() && cpus[cpu].online)
+    /* A hart asleep in wfi would only notice at its next tick: wake it now. The fence
+     * orders the push above before the read of its idle bit (see the top). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (cpu != cpuid() && (__atomic_load_n(&idle_mask, __ATOMIC_RELAXED) >> cpu & 1))
         sbi_send_ipi_mask(1, cpus[cpu].hartid);
 }
 
@@ -87,13 +118,15 @@ static struct thread *runq_take(int cpu, int only_unpinned)
 {
     struct runq *q = &runqs[cpu];
     struct thread *found = NULL;
+    if (__atomic_load_n(&q->n, __ATOMIC_RELAXED) == 0)
+        return NULL; /* a hint: a thread added just now is found at the next look */
     acquire(&q->lock);
     struct list_node *n;
     list_for_each(n, &q->threads) {
         struct thread *t = list_entry(n, struct thread, runq_link);
         if (!only_unpinned || t->pinned_cpu == THREAD_ANY_CPU) {
             list_remove(n);
-            q->n--;
+            __atomic_store_n(&q->n, q->n - 1, __ATOMIC_RELAXED);
             found = t;
             break;
         }
@@ -117,13 +150,16 @@ void sched_run_hart(void)
         intr_on(); /* let pending interrupts (wakeups, ticks) in between threads */
         struct thread *t = pick_next(c->id);
         if (!t) {
-            /* Sleep until an interrupt; checking with interrupts off means an IPI
-             * from sched_make_runnable cannot slip in between the check and wfi.
-             * Only this hart's queue is checked: a thread to steal from another
-             * queue is found at the next tick at the latest (10 ms). */
+            /* Sleep until an interrupt. Interrupts off from the check to wfi, and the
+             * idle bit set before the check: a thread placed here meanwhile is either
+             * seen by the check or comes with an IPI (see the top of the file). Only
+             * this hart's queue is checked: a thread to steal from another queue is
+             * found at the next tick at the latest (10 ms). */
             intr_off();
-            if (list_empty(&runqs[c->id].threads))
+            __atomic_fetch_or(&idle_mask, 1ull << c->id, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&runqs[c->id].n, __ATOMIC_SEQ_CST) == 0)
                 wfi();
+            __atomic_fetch_and(&idle_mask, ~(1ull << c->id), __ATOMIC_RELAXED);
             continue;
         }
         acquire(&t->lock);
@@ -133,6 +169,7 @@ void sched_run_hart(void)
         t->state = THREAD_RUNNING;
         t->cpu = c->id;
         t->switches++;
+        t->last_wait = rdtime() - t->runnable_since;
         c->thread = t;
         trace_event(TRACE_SWITCH, (uintptr_t)t, 1);
         context_switch(&c->sched_context, &t->context);
@@ -192,30 +229,51 @@ void sleep(void *chan, struct spinlock *lk)
     if (!t)
         panic("sleep: called outside a thread (chan %p)", chan);
     acquire(&t->lock);
-    t->chan = chan;
-    t->state = THREAD_SLEEPING;
+    __atomic_store_n(&t->chan, chan, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->state, THREAD_SLEEPING, __ATOMIC_RELAXED);
     release(lk);
     sched_switch_out();
-    t->chan = NULL;
+    __atomic_store_n(&t->chan, NULL, __ATOMIC_RELAXED);
     release(&t->lock);
     acquire(lk);
 }
 
+/* Makes t runnable if it sleeps on chan. Takes t's lock; see wakeup for the rule. */
+static void wake_if_sleeping_on(struct thread *t, void *chan)
+{
+    acquire(&t->lock);
+    if (t->state == THREAD_SLEEPING && t->chan == chan)
+        sched_make_runnable(t);
+    release(&t->lock);
+}
+
+/*
+ * Looks at state and chan without the thread's lock and locks only the threads that
+ * sleep on chan. Safe because every sleeper that matters to this caller went to sleep
+ * holding the lock the caller holds now, and stored chan and SLEEPING before it let
+ * go of that lock: the caller's acquire of it makes both stores visible. A thread that
+ * reads differently is not asleep on chan under this lock (a stale value can only
+ * belong to a sleep that another lock orders, whose waker is someone else). The
+ * thread's lock is still taken before the change, to wait until it is off its hart.
+ * Only slots up to the highest one ever used are looked at.
+ */
 void wakeup(void *chan)
 {
     struct thread *self = thread_current();
-    for (int i = 0; i < NTHREAD; i++) {
+    int n = thread_slots_used();
+    for (int i = 0; i < n; i++) {
         struct thread *t = &threads[i];
-        /* Skipping threads that are not asleep without taking their lock is safe:
-         * every sleeper that matters to this caller went to sleep holding the lock
-         * the caller holds now, and marked itself SLEEPING before releasing it. */
-        if (t == self || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != THREAD_SLEEPING)
+        if (t == self || __atomic_load_n(&t->state, __ATOMIC_RELAXED) != THREAD_SLEEPING ||
+            __atomic_load_n(&t->chan, __ATOMIC_RELAXED) != chan)
             continue;
-        acquire(&t->lock);
-        if (t->state == THREAD_SLEEPING && t->chan == chan)
-            sched_make_runnable(t);
-        release(&t->lock);
+        wake_if_sleeping_on(t, chan);
     }
+}
+
+void wakeup_thread(struct thread *t, void *chan)
+{
+    if (t)
+        wake_if_sleeping_on(t, chan);
 }
 
 void sleep_ticks(uint64_t n)

@@ -24,6 +24,18 @@
 
 struct thread threads[NTHREAD];
 static struct spinlock join_lock;
+static int slots_used; /* highest slot ever taken + 1; only grows (atomics) */
+
+int thread_slots_used(void) { return __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE); }
+
+/* Raises slots_used to cover slot i; before the thread can run, so wakeup sees it. */
+static void note_slot_used(int i)
+{
+    int seen = __atomic_load_n(&slots_used, __ATOMIC_RELAXED);
+    while (seen < i + 1 && !__atomic_compare_exchange_n(&slots_used, &seen, i + 1, 0,
+                                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+}
 
 void threads_init(void)
 {
@@ -92,6 +104,7 @@ struct thread *thread_create(const char *name, void (*fn)(void *arg), void *arg,
         t->switches = 0;
         t->stack = stack;
         stack[0] = STACK_CANARY;
+        note_slot_used(i);
         memset(&t->context, 0, sizeof(t->context));
         t->context.ra = (uintptr_t)thread_start;
         t->context.sp = (uintptr_t)stack + PAGE_SIZE;

@@ -24,7 +24,9 @@
 #include "lib/list.h"
 
 #define THREAD_ANY_CPU (-1)
-#define NTHREAD 64
+/* Room for four threads per hart (a test's stress threads and the ones it joins meanwhile)
+ * plus the runner, watchdog and monitor; wakeup() looks only at slots ever used. */
+#define NTHREAD (4 * NCPU + 8)
 #define THREAD_NAME_MAX 16
 
 enum thread_state {
@@ -48,7 +50,9 @@ struct thread {
     void (*fn)(void *arg);
     void *arg;
     long exit_value;
-    uint64_t switches; /* times it was switched in */
+    uint64_t switches;       /* times it was switched in */
+    uint64_t runnable_since; /* rdtime() when it last became RUNNABLE */
+    uint64_t last_wait;      /* timebase ticks from RUNNABLE to running, the last time */
     char name[THREAD_NAME_MAX];
     char lock_name[12]; /* "thread.N": tells the slots apart in lockstat */
 };
@@ -62,6 +66,8 @@ long thread_join(struct thread *t);
 void thread_yield(void);
 struct thread *thread_current(void);
 void thread_dump(void);
+/* Slots 0..n-1 are the only ones that ever held a thread (n only grows). */
+int thread_slots_used(void);
 const char *thread_state_name(enum thread_state state);
 
 /* For sched.c: panics naming the thread if its stack overflowed into the canary. */

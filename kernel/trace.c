@@ -8,6 +8,9 @@
  * `base` is where the current recording started; only trace_start and trace_dump move
  * it, on the hart that calls them.
  *
+ * The rings are carved at boot (trace_init), one for each hart the machine has, not
+ * one per NCPU slot in BSS: 384 KiB each adds up at 64 harts.
+ *
  * Why a ring keeps TRACE_RING_EVENTS - 1 events, not all of them: a hart that read
  * `enabled` just before trace_dump turned it off may still write one event, into the
  * slot after its newest, which in a full ring is the slot of its oldest. Leaving that
@@ -19,6 +22,7 @@
 #include "arch/riscv/timer.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/machine.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 
@@ -33,7 +37,21 @@ struct trace_ring {
     struct trace_event events[TRACE_RING_EVENTS];
 } __attribute__((aligned(64))); /* no ring shares a cache line with another */
 
-static struct trace_ring rings[NCPU];
+static struct trace_ring *rings; /* nrings of them, carved by trace_init */
+static int nrings;
+
+void trace_init(int n)
+{
+    rings = machine_carve((uint64_t)n * sizeof(struct trace_ring));
+    if (!rings) {
+        kprintf("trace: no memory for %d rings of %lu KiB; tracing stays off\n", n,
+                sizeof(struct trace_ring) / 1024);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        rings[i].head = rings[i].base = 0;
+    nrings = n;
+}
 
 static const char *const kind_names[TRACE_KIND_COUNT] = {"req",  "acq",   "rel",    "steal",
                                                          "miss", "evict", "switch", "mark"};
@@ -64,7 +82,9 @@ void trace_record(enum trace_kind kind, uintptr_t obj, uint64_t arg)
 
 void trace_start(void)
 {
-    for (int i = 0; i < NCPU; i++)
+    if (!nrings)
+        return; /* no rings: trace_init said so at boot */
+    for (int i = 0; i < nrings; i++)
         rings[i].base = __atomic_load_n(&rings[i].head, __ATOMIC_ACQUIRE);
     __atomic_store_n(&trace_switch.enabled, 1, __ATOMIC_SEQ_CST);
 }
@@ -73,7 +93,7 @@ void trace_stop(void) { __atomic_store_n(&trace_switch.enabled, 0, __ATOMIC_SEQ_
 
 int trace_ring_info(int cpu, struct trace_ring_info *info)
 {
-    if (cpu < 0 || cpu >= NCPU)
+    if (cpu < 0 || cpu >= nrings)
         return -1;
     struct trace_ring *r = &rings[cpu];
     uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);

@@ -6,6 +6,7 @@
  * a timeline (Chrome trace-event JSON for Perfetto, and a PNG). docs/10-tracing.md.
  *  - trace_event(kind, obj, arg): record one event on this hart's ring, if tracing is
  *    on. Off, it costs one load and one branch predicted not taken.
+ *  - trace_init(n): once, at boot before pmem_init: carves rings for harts 0..n-1
  *  - trace_start(): forget what the rings hold, then turn tracing on (every hart)
  *  - trace_stop(): turn it off; the rings keep their events
  *  - trace_dump(label): turn it off, print every ring in the framed form below, then
@@ -77,6 +78,7 @@ static inline void trace_event(enum trace_kind kind, uintptr_t obj, uint64_t arg
         trace_record(kind, obj, arg);
 }
 
+void trace_init(int n);
 void trace_start(void);
 void trace_stop(void);
 void trace_dump(const char *label);

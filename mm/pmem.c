@@ -30,6 +30,7 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/trace.h"
+#include "lib/printf.h"
 
 #ifndef PMEM_POISON
 #define PMEM_POISON 0
@@ -47,12 +48,8 @@ struct pmem_cpu {
 } __attribute__((aligned(64))); /* cache lines of its own: no false sharing between CPUs */
 
 static struct pmem_cpu pmem_cpus[NCPU];
-static int nlists; /* min(machine.nharts, NCPU), set once by pmem_init */
-static const char *const lock_names[] = {"pmem.cpu0",  "pmem.cpu1",  "pmem.cpu2",  "pmem.cpu3",
-                                         "pmem.cpu4",  "pmem.cpu5",  "pmem.cpu6",  "pmem.cpu7",
-                                         "pmem.cpu8",  "pmem.cpu9",  "pmem.cpu10", "pmem.cpu11",
-                                         "pmem.cpu12", "pmem.cpu13", "pmem.cpu14", "pmem.cpu15"};
-_Static_assert(NCPU <= sizeof(lock_names) / sizeof(lock_names[0]), "name the extra pmem locks");
+static int nlists;                /* min(machine.nharts, NCPU), set once by pmem_init */
+static char lock_names[NCPU][16]; /* "pmem.cpuN", written by pmem_init */
 
 /* What pmem manages; written once by pmem_init, read-only afterwards. */
 static struct pmem_map {
@@ -294,6 +291,7 @@ void pmem_init(void)
     if (nlists < 1 || PMEM_ONE_LIST)
         nlists = 1;
     for (int i = 0; i < nlists; i++) {
+        snprintf(lock_names[i], sizeof(lock_names[i]), "pmem.cpu%d", i);
         spinlock_init(&pmem_cpus[i].lock, lock_names[i]);
         spinlock_set_class(&pmem_cpus[i].lock, LOCK_CLASS_PMEM); /* kernel/lockorder.h */
     }

@@ -71,10 +71,7 @@ __attribute__((noinline)) static void null_free(void *pa)
     __asm__ volatile("" ::"r"(pa) : "memory");
 }
 
-static void null_lock_counts(uint64_t *acquires, uint64_t *spins)
-{
-    *acquires = *spins = 0;
-}
+static void null_lock_counts(uint64_t *acquires, uint64_t *spins) { *acquires = *spins = 0; }
 
 __attribute__((noinline)) static void *lock_alloc(void)
 {
@@ -278,7 +275,7 @@ static int measure(const struct pmem_ops *ops, enum workload w, int round)
         start = r.t0[i] < start ? r.t0[i] : start;
         end = r.t1[i] > end ? r.t1[i] : end;
     }
-    uint64_t ticks[NCPU];
+    static uint64_t ticks[NCPU]; /* off the one-page stack */
     for (int i = 0; i < ncpu; i++)
         ticks[i] = r.t1[i] - r.t0[i];
     kprintf("BENCH bench=pmem alloc=%s workload=%s round=%d harts=%d poison=%d timebase=%lu",

@@ -53,14 +53,11 @@ int ktest_failed(void) { return __atomic_load_n(&failures, __ATOMIC_RELAXED) != 
 
 void ktest_on_each_hart(void (*fn)(void *arg), void *arg)
 {
-    static const char *const names[] = {"ktest/0",  "ktest/1",  "ktest/2",  "ktest/3",
-                                        "ktest/4",  "ktest/5",  "ktest/6",  "ktest/7",
-                                        "ktest/8",  "ktest/9",  "ktest/10", "ktest/11",
-                                        "ktest/12", "ktest/13", "ktest/14", "ktest/15"};
-    _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra test threads");
     struct thread *workers[NCPU] = {0};
     for (int cpu = 0; cpu < ncpu; cpu++) {
-        workers[cpu] = thread_create(names[cpu], fn, arg, cpu);
+        char name[THREAD_NAME_MAX]; /* thread_create copies it */
+        snprintf(name, sizeof(name), "ktest/%d", cpu);
+        workers[cpu] = thread_create(name, fn, arg, cpu);
         if (!workers[cpu])
             ktest_fail(__FILE__, __LINE__, "no thread for cpu %d (table full or no memory)", cpu);
     }

@@ -8,8 +8,8 @@ hartos_add_ktest(SUITE boot     SMP 1 2 4)
 hartos_add_ktest(SUITE boot SMP 2 MEM 64M NAME boot_64M)
 hartos_add_ktest(SUITE boot SMP 2 MEM 2G NAME boot_2G)
 hartos_add_ktest(SUITE lib      SMP 1 2 4)
-hartos_add_ktest(SUITE spinlock SMP 1 2 4)
-hartos_add_ktest(SUITE sched    SMP 1 2 4)
+hartos_add_ktest(SUITE spinlock SMP 1 2 4 8)
+hartos_add_ktest(SUITE sched    SMP 1 2 4 8)
 
 # A test that never ends (tests/test_sched.c): the in-kernel watchdog must fail it after
 # ktest.timeout= seconds and list what every hart runs, long before the host timeout.
@@ -76,13 +76,14 @@ endfunction()
 
 # A second disk for readonly_disk_refuses_writes: the pristine image, read-only, on bus 1.
 set(HARTOS_RO_DISK "-drive file=${HARTOS_DISK},if=none,format=raw,id=ro0,readonly=on -device virtio-blk-device,drive=ro0,bus=virtio-mmio-bus.1")
-hartos_add_ktest(SUITE virtio SMP 1 2 4 DISK ${HARTOS_DISK} QEMU_EXTRA ${HARTOS_RO_DISK})
+hartos_add_ktest(SUITE virtio SMP 1 2 4 8 DISK ${HARTOS_DISK} QEMU_EXTRA ${HARTOS_RO_DISK})
 hartos_add_ktest(SUITE virtio SMP 1 2 4 DISK ${HARTOS_DISK} DISK_LEGACY NAME virtio_legacy
                  QEMU_EXTRA ${HARTOS_RO_DISK})
 foreach(smp 1 2 4)
   hartos_disk_test(virtio@smp${smp} WRITES)
   hartos_disk_test(virtio_legacy@smp${smp} WRITES)
 endforeach()
+hartos_disk_test(virtio@smp8 WRITES)
 # No disk attached: every disk test must report itself skipped.
 hartos_add_ktest(SUITE virtio SMP 2 NAME virtio_nodisk)
 # QEMU's blkdebug fails every read of block 100; nothing may be written.
@@ -95,17 +96,17 @@ foreach(test fault_virtio@smp1 fault_virtio@smp4 fault_virtio_legacy)
 endforeach()
 
 # ---- Page allocator: mm/pmem.c (tests/test_pmem.c) ----
-hartos_add_ktest(SUITE pmem SMP 1 2 3 4)
+hartos_add_ktest(SUITE pmem SMP 1 2 3 4 8)
 # A double free (second free on another hart) and the free of a page pmem does not manage.
 hartos_add_ktest(SUITE panic_pmem_double_free SMP 2 EXPECT_PANIC "pmem_free: double free of page")
 hartos_add_ktest(SUITE panic_pmem_foreign     SMP 2 EXPECT_PANIC "pmem_free: .* is not a page pmem manages")
 
 # ---- Buffer cache: fs/bufcache.c (tests/test_bufcache.c) ----
 # Stress on every hart over the test disk; the writers' blocks are checked after the run.
-hartos_add_ktest(SUITE bufcache SMP 1 2 3 4 DISK ${HARTOS_DISK} TIMEOUT 120)
+hartos_add_ktest(SUITE bufcache SMP 1 2 3 4 8 DISK ${HARTOS_DISK} TIMEOUT 120)
 hartos_add_ktest(SUITE bufcache SMP 2 DISK ${HARTOS_DISK} DISK_LEGACY NAME bufcache_legacy
                  TIMEOUT 120)
-foreach(test bufcache@smp1 bufcache@smp2 bufcache@smp3 bufcache@smp4 bufcache_legacy)
+foreach(test bufcache@smp1 bufcache@smp2 bufcache@smp3 bufcache@smp4 bufcache@smp8 bufcache_legacy)
   hartos_disk_test(${test} WRITES)
 endforeach()
 hartos_add_ktest(SUITE bufcache SMP 2 NAME bufcache_nodisk)
@@ -128,4 +129,33 @@ foreach(smp 1 4)
       --log ${HARTOS_LOG_DIR}/monitor@smp${smp}.log ${HARTOS_LAB_TEST_ARGS})
   set_tests_properties(monitor@smp${smp} PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
     LABELS "host;monitor" TIMEOUT 210)
+endforeach()
+
+# ---- Many harts: label `big`, left out of `ninja test` (see CMAKE_CTEST_ARGUMENTS in
+# cmake/HartosTesting.cmake) because 64 harts of TCG on a small host take minutes;
+# `cd build && ctest -L big --output-on-failure` runs them (CI does). ----
+foreach(smp 16 64)
+  hartos_add_ktest(SUITE boot,lib,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp}
+                   TIMEOUT 600)
+  hartos_add_ktest(SUITE virtio,bufcache SMP ${smp} DISK ${HARTOS_DISK} NAME many_harts_disk@smp${smp}
+                   QEMU_EXTRA ${HARTOS_RO_DISK} TIMEOUT 600)
+  hartos_disk_test(many_harts_disk@smp${smp} WRITES)
+  # The monitor at this many harts: `stress pmem` and `stress bufcache` run on every
+  # hart, without an error (tools/monitor_session.py types the commands).
+  add_test(NAME monitor_stress@smp${smp}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/monitor_session.py
+      --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
+      --smp ${smp} --disk ${HARTOS_DISK} --log ${HARTOS_LOG_DIR}/monitor_stress@smp${smp}.log
+      --expect "^${smp} of ${smp} harts online"
+      --expect "stress pmem on ${smp} hart.s. for 5 s"
+      --expect "stress: done after 5 s, 0 errors"
+      --expect "stress bufcache on ${smp} hart.s. for 3 s"
+      --expect "stress: done after 3 s, 0 errors"
+      harts "stress pmem 5" "stress bufcache 3")
+  set_tests_properties(monitor_stress@smp${smp} PROPERTIES
+    FIXTURES_REQUIRED "hartos_elf;hartos_disk" TIMEOUT 600)
+  foreach(test many_harts@smp${smp} many_harts_disk@smp${smp} many_harts_disk@smp${smp}.checkdisk
+               monitor_stress@smp${smp})
+    set_property(TEST ${test} APPEND PROPERTY LABELS big)
+  endforeach()
 endforeach()

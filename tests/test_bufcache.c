@@ -5,13 +5,15 @@
  * pattern id; pattern 0 is the fresh image). The same stress code also drives the
  * single-lock baseline (tests/bcache_baseline.c), through struct bcache_ops.
  *
- * The tests use their own small caches (TEST_NBUF buffers), not the kernel's, so that
- * working sets larger than the cache are cheap. Blocks each test touches (the map
- * keeps clear of tests/test_virtio.c, which stays below 1024):
+ * The tests use their own small caches (test_nbuf buffers: 32, or 4 per hart with more
+ * than 8 harts), not the kernel's, so that working sets larger than the cache are
+ * cheap. Blocks each test touches (the map keeps clear of tests/test_virtio.c, which
+ * stays below 1024):
  *    1024..1535  disjoint hit sets, chosen per hart by bucket
  *    1536..1551  every hart reads the same blocks
- *    2048..2303  eviction storms (read only)
- *    3072..3199  concurrent writers: hart c writes 3072 + 16c .. + 15, announced as
+ *    2048..3071  eviction storms (read only): 3 or 4 times test_nbuf blocks
+ *    3072..3583  concurrent writers: hart c writes 3072 + wc .. + w - 1, w = 16 for up
+ *                to 32 harts, 512 / ncpu above, announced as
  *                `DISKWRITE dev=0 block=<n> pattern=<id>` for tools/checkdisk.py
  *    3584, 3585  fault_bufcache: tests/bufcache_fault.blkdebug fails one read of
  *                3584 and one write of 3585 (once each); that run writes only 3585
@@ -21,22 +23,23 @@
 #include "fs/bufcache.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/sched.h"
 #include "kernel/thread.h"
 #include "lib/string.h"
 #include "tests/bcache_baseline.h"
 #include "tests/disk_pattern.h"
 #include "tests/ktest.h"
 
-#define TEST_NBUF 32
+#define TEST_NBUF_MIN 32
+#define TEST_NBUF_MAX (4 * NCPU > TEST_NBUF_MIN ? 4 * NCPU : TEST_NBUF_MIN)
 #define MIN_BLOCKS 4096
 #define DISJOINT_FIRST 1024
-#define DISJOINT_PER_HART 6 /* NCPU * 6 <= TEST_NBUF for up to 5 harts; see below */
+#define DISJOINT_MAX 6 /* blocks per hart in the disjoint sets, when the cache holds them */
 #define SAME_FIRST 1536
 #define SAME_COUNT 8
 #define STORM_FIRST 2048
-#define STORM_COUNT (3 * TEST_NBUF)
 #define WRITE_FIRST 3072
-#define WRITE_PER_HART 16
+#define WRITE_LAST 3583
 #define FAULT_READ_BLOCK 3584
 #define FAULT_WRITE_BLOCK 3585
 
@@ -126,13 +129,26 @@ static int have_disk(void)
 }
 
 /* The caches are created once per boot (their locks are registered for good). */
+/* Sizes that follow the hart count, so that every hart has buffers and blocks of its own. */
+static int test_nbuf(void) { return 4 * ncpu > TEST_NBUF_MIN ? 4 * ncpu : TEST_NBUF_MIN; }
+static int disjoint_per_hart(void)
+{
+    return test_nbuf() / ncpu < DISJOINT_MAX ? test_nbuf() / ncpu : DISJOINT_MAX;
+}
+static uint64_t storm_count(void) { return 3 * (uint64_t)test_nbuf(); }
+static uint64_t write_per_hart(void)
+{
+    uint64_t room = (WRITE_LAST + 1 - WRITE_FIRST) / (uint64_t)ncpu;
+    return room < 16 ? room : 16;
+}
+
 static int setup(void)
 {
     if (!have_disk())
         return 0;
-    if (!tcache.nbuf && bcache_init(&tcache, "tbcache", TEST_NBUF) != 0)
+    if (!tcache.nbuf && bcache_init(&tcache, "tbcache", test_nbuf()) != 0)
         return 0;
-    if (!tbaseline.nbuf && bcache_baseline_init(&tbaseline, "tbaseline", TEST_NBUF) != 0)
+    if (!tbaseline.nbuf && bcache_baseline_init(&tbaseline, "tbaseline", test_nbuf()) != 0)
         return 0;
     return 1;
 }
@@ -141,7 +157,7 @@ KTEST(bufcache, init_and_disk)
 {
     if (!setup())
         return;
-    KEXPECT_EQ(tcache.nbuf, TEST_NBUF);
+    KEXPECT_EQ(tcache.nbuf, test_nbuf());
     KEXPECT_GE(virtio_blk_capacity(0), MIN_BLOCKS);
     KEXPECT_FALSE(virtio_blk_readonly(0));
     /* Buckets on separate cache lines, so harts on different buckets share none. */
@@ -184,8 +200,8 @@ KTEST(bufcache, read_returns_the_block_locked)
 
 struct stress {
     struct bcache_ops ops;
-    uint64_t blocks[NCPU][DISJOINT_PER_HART]; /* disjoint: each hart's own blocks */
-    uint64_t first, count;                    /* shared or storm set */
+    uint64_t blocks[NCPU][DISJOINT_MAX]; /* disjoint: each hart's own blocks */
+    uint64_t first, count;               /* shared or storm set */
     int rounds;
     uint64_t until_us; /* timed storms: stop then (0: use rounds) */
     uint64_t reads[NCPU], errors[NCPU];
@@ -211,7 +227,7 @@ static void read_own_blocks(void *arg)
 {
     struct stress *s = arg;
     for (int r = 0; r < s->rounds; r++)
-        for (int i = 0; i < DISJOINT_PER_HART; i++)
+        for (int i = 0; i < disjoint_per_hart(); i++)
             read_check(s, s->blocks[cpuid()][i]);
 }
 
@@ -249,8 +265,8 @@ static void pick_disjoint(struct stress *s)
 {
     for (int c = 0; c < ncpu; c++) {
         int k = 0;
-        for (uint64_t b = DISJOINT_FIRST; k < DISJOINT_PER_HART; b++)
-            if (bcache_disjoint_hart(DISJOINT_FIRST, DISJOINT_PER_HART, ncpu, b) == c)
+        for (uint64_t b = DISJOINT_FIRST; k < disjoint_per_hart(); b++)
+            if (bcache_disjoint_hart(DISJOINT_FIRST, disjoint_per_hart(), ncpu, b) == c)
                 s->blocks[c][k++] = b;
     }
 }
@@ -261,7 +277,7 @@ KTEST(bufcache, disjoint_hits_take_one_bucket_lock_and_never_spin)
 {
     if (!setup())
         return;
-    KASSERT_LE(ncpu * DISJOINT_PER_HART, TEST_NBUF); /* the sets fit in the cache */
+    KASSERT_LE(ncpu * disjoint_per_hart(), tcache.nbuf); /* the sets fit in the cache */
     memset(&stress, 0, sizeof(stress));
     stress.ops = bcache_ops_bucketed(&tcache);
     pick_disjoint(&stress);
@@ -272,16 +288,16 @@ KTEST(bufcache, disjoint_hits_take_one_bucket_lock_and_never_spin)
     stress.rounds = 300;
     ktest_on_each_hart(read_own_blocks, &stress); /* only hits now */
     bcache_stats_get(&tcache, &after);
-    uint64_t reads = (uint64_t)ncpu * DISJOINT_PER_HART * (300 + 1);
+    uint64_t reads = (uint64_t)ncpu * disjoint_per_hart() * (300 + 1);
     KEXPECT_EQ(total(stress.reads), reads);
     KEXPECT_EQ(after.misses - before.misses, 0);
-    KEXPECT_EQ(after.hits - before.hits, reads - (uint64_t)ncpu * DISJOINT_PER_HART);
+    KEXPECT_EQ(after.hits - before.hits, reads - (uint64_t)ncpu * disjoint_per_hart());
     KEXPECT_EQ(after.evict_acquires - before.evict_acquires, 0); /* no global lock on a hit */
     uint64_t spins = after.bucket_spins - before.bucket_spins;
     kprintf("    # %lu hits by %d harts: %lu bucket-lock spins\n", after.hits - before.hits, ncpu,
             spins);
-    if (BCACHE_NBUCKET > 1)
-        KEXPECT_EQ(spins, 0); /* no shared bucket (Lab mode: one, shared by every hart) */
+    if (ncpu <= BCACHE_NBUCKET)
+        KEXPECT_EQ(spins, 0); /* no shared bucket (more harts than buckets must share) */
     /* A hit and its brelse take exactly one bucket lock each. */
     KEXPECT_EQ(after.bucket_acquires - before.bucket_acquires, 2 * (after.hits - before.hits));
     check_cache(&tcache, 1);
@@ -340,7 +356,7 @@ KTEST(bufcache, eviction_storm_every_read_checked)
     checker_stop = 0;
     struct thread *t = thread_create("bc.checker", checker, &tcache, THREAD_ANY_CPU);
     KASSERT_TRUE(t != 0);
-    storm(bcache_ops_bucketed(&tcache), STORM_COUNT, 1500, 0);
+    storm(bcache_ops_bucketed(&tcache), storm_count(), 1500, 0);
     checker_stop = 1;
     thread_join(t);
     bcache_stats_get(&tcache, &after);
@@ -351,7 +367,7 @@ KTEST(bufcache, eviction_storm_every_read_checked)
      * bit a hit or load set, or passes a buffer in use (at most ncpu per miss). */
     uint64_t misses = after.misses - before.misses, hits = after.hits - before.hits;
     KEXPECT_LE(after.hand_steps - before.hand_steps,
-               misses + (hits + misses + TEST_NBUF) + (uint64_t)ncpu * misses);
+               misses + (hits + misses + (uint64_t)test_nbuf()) + (uint64_t)ncpu * misses);
     check_cache(&tcache, 1);
 }
 
@@ -359,7 +375,7 @@ KTEST(bufcache, baseline_passes_the_same_stress)
 {
     if (!setup())
         return;
-    storm(bcache_ops_baseline(&tbaseline), STORM_COUNT, 500, 0);
+    storm(bcache_ops_baseline(&tbaseline), storm_count(), 500, 0);
     KEXPECT_EQ(total(stress.reads), (uint64_t)ncpu * 500);
     memset(&stress, 0, sizeof(stress));
     stress.ops = bcache_ops_baseline(&tbaseline);
@@ -382,8 +398,8 @@ static void write_own_blocks(void *arg)
     (void)arg;
     int c = cpuid();
     for (int round = 0; round < 2; round++)
-        for (uint64_t i = 0; i < WRITE_PER_HART; i++) {
-            uint64_t block = WRITE_FIRST + (uint64_t)c * WRITE_PER_HART + i;
+        for (uint64_t i = 0; i < write_per_hart(); i++) {
+            uint64_t block = WRITE_FIRST + (uint64_t)c * write_per_hart() + i;
             struct buf *b;
             KASSERT_EQ(bread(&tcache, 0, block, &b), 0);
             uint32_t was = round ? write_pattern(c, round - 1) : 0;
@@ -406,14 +422,14 @@ KTEST(bufcache, concurrent_writers_on_distinct_blocks)
 {
     if (!setup())
         return;
-    KASSERT_LE(ncpu * WRITE_PER_HART, 3584 - WRITE_FIRST);
+    KASSERT_GE(write_per_hart(), 1);
     ktest_on_each_hart(write_own_blocks, 0); /* ncpu * 16 blocks: evictions meanwhile */
     KEXPECT_EQ(virtio_blk_flush(0), 0);
     /* Write-through: the disk itself holds the data, whatever the cache holds. */
     static uint8_t direct[BSIZE];
     for (int c = 0; c < ncpu; c++)
-        for (uint64_t i = 0; i < WRITE_PER_HART; i++) {
-            uint64_t block = WRITE_FIRST + (uint64_t)c * WRITE_PER_HART + i;
+        for (uint64_t i = 0; i < write_per_hart(); i++) {
+            uint64_t block = WRITE_FIRST + (uint64_t)c * write_per_hart() + i;
             KASSERT_EQ(virtio_blk_read(0, block, direct), 0);
             KASSERT_TRUE(block_ok(direct, block, write_pattern(c, 1)));
             struct buf *b;
@@ -433,18 +449,56 @@ KTEST(bufcache, all_buffers_in_use_is_an_error_not_a_wrong_buffer)
 {
     if (!setup())
         return;
-    static struct buf *held[TEST_NBUF];
-    for (int i = 0; i < TEST_NBUF; i++)
+    static struct buf *held[TEST_NBUF_MAX];
+    int nbuf = tcache.nbuf;
+    for (int i = 0; i < nbuf; i++)
         KASSERT_EQ(bread(&tcache, 0, STORM_FIRST + (uint64_t)i, &held[i]), 0);
     struct buf *b = 0;
-    KEXPECT_EQ(bread(&tcache, 0, STORM_FIRST + TEST_NBUF, &b), BCACHE_ENOBUFS);
+    KEXPECT_EQ(bread(&tcache, 0, STORM_FIRST + nbuf, &b), BCACHE_ENOBUFS);
     KEXPECT_TRUE(b == 0);
     /* A block already held is still a hit (its sleeplock is ours: read another). */
-    for (int i = 0; i < TEST_NBUF; i++)
+    for (int i = 0; i < nbuf; i++)
         brelse(held[i]);
-    KASSERT_EQ(bread(&tcache, 0, STORM_FIRST + TEST_NBUF, &b), 0);
-    block_ok(b->data, STORM_FIRST + TEST_NBUF, 0);
+    KASSERT_EQ(bread(&tcache, 0, STORM_FIRST + nbuf, &b), 0);
+    block_ok(b->data, STORM_FIRST + nbuf, 0);
     brelse(b);
+    check_cache(&tcache, 1);
+}
+
+/* Holds every buffer of tcache until a bread on another thread waits, then lets go. */
+static volatile int holder_has_all;
+static void hold_every_buffer(void *arg)
+{
+    struct buf **held = arg;
+    for (int i = 0; i < tcache.nbuf; i++)
+        KASSERT_EQ(bread(&tcache, 0, STORM_FIRST + (uint64_t)i, &held[i]), 0);
+    holder_has_all = 1;
+    while (__atomic_load_n(&tcache.free_waiters, __ATOMIC_RELAXED) == 0)
+        sleep_ticks(1);
+    for (int i = 0; i < tcache.nbuf; i++)
+        brelse(held[i]);
+}
+
+KTEST(bufcache, all_buffers_held_by_another_thread_means_wait)
+{
+    if (!setup())
+        return;
+    static struct buf *held[TEST_NBUF_MAX];
+    holder_has_all = 0;
+    struct thread *t = thread_create("bc.holder", hold_every_buffer, held, THREAD_ANY_CPU);
+    KASSERT_TRUE(t != 0);
+    while (!holder_has_all && !ktest_failed())
+        sleep_ticks(1);
+    uint64_t waits = tcache.free_waits;
+    struct buf *b = 0;
+    int err = bread(&tcache, 0, STORM_FIRST + (uint64_t)tcache.nbuf, &b); /* sleeps */
+    KEXPECT_EQ(err, 0);
+    if (err == 0) {
+        block_ok(b->data, STORM_FIRST + (uint64_t)tcache.nbuf, 0);
+        brelse(b);
+    }
+    thread_join(t);
+    KEXPECT_GE(tcache.free_waits - waits, 1);
     check_cache(&tcache, 1);
 }
 
@@ -457,7 +511,7 @@ KTEST(bufcache, pinned_block_survives_a_storm)
     bpin(b);
     struct buf *pinned = b;
     brelse(b);
-    storm(bcache_ops_bucketed(&tcache), STORM_COUNT, 200, 0);
+    storm(bcache_ops_bucketed(&tcache), storm_count(), 200, 0);
     struct bcache_stats before, after;
     bcache_stats_get(&tcache, &before);
     KASSERT_EQ(bread(&tcache, 0, SAME_FIRST, &b), 0);
@@ -476,7 +530,7 @@ KTEST(bufcache, eviction_storm_for_seconds_never_deadlocks)
     checker_stop = 0;
     struct thread *t = thread_create("bc.checker", checker, &tcache, THREAD_ANY_CPU);
     KASSERT_TRUE(t != 0);
-    storm(bcache_ops_bucketed(&tcache), 4 * TEST_NBUF, 0, 3); /* the watchdog is 30 s */
+    storm(bcache_ops_bucketed(&tcache), 4 * (uint64_t)test_nbuf(), 0, 3); /* the watchdog is 30 s */
     checker_stop = 1;
     thread_join(t);
     KEXPECT_GT(total(stress.reads), 0);

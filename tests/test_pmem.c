@@ -136,7 +136,7 @@ static int is_page_of_ram(void *p)
 
 KTEST(pmem, alloc_all_then_free_all_conserves_pages)
 {
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     snapshot(&before);
     size_t n0 = before.free_pages, n = 0, bad = 0;
     KASSERT_GT(n0, 0);
@@ -271,7 +271,7 @@ static void burst_worker(void *arg)
 KTEST(pmem, stress_bursts_on_every_hart)
 {
     static struct burst_args args;
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     args = (struct burst_args){.ops = &pmem_ops_percpu,
                                .rounds = BURST_ROUNDS,
                                .seed = stress_seed(),
@@ -290,7 +290,7 @@ KTEST(pmem, stress_bursts_on_every_hart)
 KTEST(pmem, stress_bursts_with_little_memory)
 {
     static struct burst_args args;
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     /* Held at once per hart: its burst and one passed on to it; a little spare; a stack. */
     size_t pool = (size_t)ncpu * (2 * BURST_MAX + BURST_MAX / 4 + 1);
     void *aside = 0;
@@ -378,7 +378,7 @@ KTEST(pmem, steal_path_moves_batches_and_accounts_every_page)
         return;
     }
     static struct steal_args args;
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     size_t n0 = gather_on_this_cpu();
     snapshot(&before);
     KEXPECT_EQ(before.cpu[0].free_pages, n0);
@@ -437,7 +437,7 @@ static void exhaust_worker(void *arg)
 KTEST(pmem, exhaustion_returns_null_on_every_hart_and_recovers)
 {
     static struct exhaust_args args;
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     args = (struct exhaust_args){.b = {.n = ncpu}};
     snapshot(&before);
     ktest_on_each_hart(exhaust_worker, &args);
@@ -500,7 +500,7 @@ KTEST(pmem, own_lists_never_spin)
         pmem_free(chain_pop(&spread.chain[0])); /* stacks for the threads below */
     ktest_on_each_hart(free_my_share, &spread);
 
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     snapshot(&before);
     ktest_on_each_hart(private_worker, 0);
     snapshot(&after);

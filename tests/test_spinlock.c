@@ -18,6 +18,7 @@
 #include "kernel/cpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 
@@ -112,13 +113,10 @@ static void increment_own(void *arg)
 
 KTEST(spinlock, private_locks_never_spin)
 {
-    static const char *const names[] = {"test.own0",  "test.own1",  "test.own2",  "test.own3",
-                                        "test.own4",  "test.own5",  "test.own6",  "test.own7",
-                                        "test.own8",  "test.own9",  "test.own10", "test.own11",
-                                        "test.own12", "test.own13", "test.own14", "test.own15"};
-    _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra locks");
-    uint64_t spins_before[NCPU], acquires_before[NCPU];
+    static char names[NCPU][16]; /* registered locks keep their name: not on the stack */
+    static uint64_t spins_before[NCPU], acquires_before[NCPU];
     for (int i = 0; i < ncpu; i++) {
+        snprintf(names[i], sizeof(names[i]), "test.own%d", i);
         init_once(&own_locks[i], names[i]);
         own_counters[i] = 0;
         spins_before[i] = own_locks[i].spins;

@@ -3,13 +3,14 @@
  *
  * _start: the boot hart, from OpenSBI, in S-mode with paging off.
  *   in:  a0 = hardware hart id, a1 = physical address of the device tree blob
- *   does: clears BSS, takes boot stack 0, sets tp = 0 (the boot hart is logical
+ *   does: clears BSS, takes boot_stack, sets tp = 0 (the boot hart is logical
  *         CPU 0), calls kmain(hartid, dtb). Never returns.
  *
  * _secondary_start: every other hart, started by sbi_hart_start() in kmain.
  *   in:  a0 = hardware hart id, a1 = the "opaque" argument, here the logical CPU id
  *        that kmain chose for this hart; satp = 0, interrupts off.
- *   does: takes its own stack, sets tp = logical id, calls secondary_main(hartid, id).
+ *   does: takes its own stack (cpu_stack_top[id], carved at boot by kmain before it
+ *         started the hart), sets tp = logical id, calls secondary_main(hartid, id).
  *
  * Register contract for C: sp 16-byte aligned, tp = logical CPU id for the whole life
  * of the hart (trapvec.S never restores tp from a saved frame for that reason).
@@ -30,7 +31,7 @@ _start:
     li      t1, 1
     amoswap.w.aqrl t1, t1, (t0)
     bnez    t1, _late_secondary
-    /* BSS holds the stacks, so it is cleared before anything uses a stack. */
+    /* BSS holds the boot stack, so it is cleared before anything uses a stack. */
     la      t0, bss_start
     la      t1, bss_end
 1:  bgeu    t0, t1, 2f
@@ -39,9 +40,9 @@ _start:
     j       1b
 2:
     li      tp, 0
-    la      sp, cpu_stacks
+    la      sp, boot_stack
     li      t0, KSTACK_SIZE
-    add     sp, sp, t0              /* stacks grow down: top of stack 0 */
+    add     sp, sp, t0              /* stacks grow down: top of the boot stack */
     mv      fp, zero                /* ends the frame-pointer chain for backtraces */
     call    kmain
 3:  wfi
@@ -70,11 +71,10 @@ _late_secondary:
     .globl _secondary_start
 _secondary_start:
     mv      tp, a1
-    addi    t0, a1, 1
-    li      t1, KSTACK_SIZE
-    mul     t0, t0, t1
-    la      sp, cpu_stacks
-    add     sp, sp, t0              /* top of stack a1 */
+    la      t0, cpu_stack_top
+    slli    t1, a1, 3
+    add     t0, t0, t1
+    ld      sp, 0(t0)               /* top of stack a1 */
     mv      fp, zero
     call    secondary_main
 4:  wfi

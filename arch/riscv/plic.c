@@ -9,8 +9,13 @@
  * assuming, because hart ids may be sparse and other boards order contexts
  * differently.
  *
- * Every registered source is enabled on every hart: the PLIC offers an interrupt
- * to all of them, the first claim wins, and the others' claims return 0.
+ * Each registered source is enabled on one hart only, chosen when it registers:
+ * logical CPU irq mod n, where n is the number of harts whose contexts are set up
+ * by then (every hart, for the disks, which register after the harts are up). Were it
+ * enabled on every hart, the PLIC would offer each interrupt to all of them: every
+ * hart would wake from wfi, trap and race to claim, and all but one would read 0:
+ * at 64 harts, 63 wasted traps (each claim an MMIO access, which QEMU serialises)
+ * per disk completion. Spreading by irq puts different devices on different harts.
  */
 #include "arch/riscv/plic.h"
 
@@ -31,6 +36,7 @@
 struct plic_source {
     plic_handler handler;
     void *arg;
+    int cpu; /* the one logical CPU it interrupts */
 };
 
 /*
@@ -147,7 +153,7 @@ void plic_init_hart(void)
     acquire(&plic_lock);
     ctx_of_cpu[cpuid()] = ctx;
     for (uint32_t irq = 1; irq <= machine.plic_ndev && irq < PLIC_MAX_IRQ; irq++)
-        set_enable(ctx, irq, sources[irq].handler != 0);
+        set_enable(ctx, irq, sources[irq].handler != 0 && sources[irq].cpu == cpuid());
     *plic_reg(PLIC_THRESHOLD(ctx)) = 0; /* let every priority > 0 through */
     ready_mask |= 1ul << cpuid();
     release(&plic_lock);
@@ -162,11 +168,20 @@ int plic_register(uint32_t irq, plic_handler handler, void *arg)
         release(&plic_lock);
         return -1;
     }
-    sources[irq] = (struct plic_source){handler, arg};
-    *plic_reg(PLIC_PRIORITY(irq)) = 1; /* all sources are equal: 1 is the lowest that is on */
+    /* The (irq mod n)-th of the n ready CPUs; CPU 0 (the boot hart) is always ready. */
+    int nready = 0, cpu = 0;
     for (int c = 0; c < NCPU; c++)
-        if (ready_mask & (1ul << c))
-            set_enable(ctx_of_cpu[c], irq, 1);
+        nready += (ready_mask >> c) & 1;
+    int k = nready ? (int)(irq % nready) : 0;
+    for (int c = 0; c < NCPU; c++)
+        if ((ready_mask & (1ul << c)) && k-- == 0) {
+            cpu = c;
+            break;
+        }
+    sources[irq] = (struct plic_source){handler, arg, cpu};
+    *plic_reg(PLIC_PRIORITY(irq)) = 1; /* all sources are equal: 1 is the lowest that is on */
+    if (ready_mask & (1ul << cpu))
+        set_enable(ctx_of_cpu[cpu], irq, 1);
     release(&plic_lock);
     return 0;
 }
