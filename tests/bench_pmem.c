@@ -71,7 +71,10 @@ __attribute__((noinline)) static void null_free(void *pa)
     __asm__ volatile("" ::"r"(pa) : "memory");
 }
 
-static void null_lock_counts(uint64_t *acquires, uint64_t *spins) { *acquires = *spins = 0; }
+static void null_lock_counts(uint64_t *acquires, uint64_t *spins)
+{
+    *acquires = *spins = 0;
+}
 
 __attribute__((noinline)) static void *lock_alloc(void)
 {
