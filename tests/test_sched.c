@@ -4,6 +4,9 @@
  * back every thread slot and stack page. Also hang_watchdog and
  * panic_sleeplock_release, which only run when named (the host runner checks them).
  */
+#include "arch/riscv/csr.h"
+#include "arch/riscv/timer.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/sched.h"
 #include "kernel/sleeplock.h"
@@ -174,6 +177,82 @@ KTEST(sched, sleeplock_excludes_while_holder_sleeps)
     ktest_on_each_hart(hold_and_sleep, 0);
     KEXPECT_EQ(overlaps, 0);
     KEXPECT_FALSE(holdingsleep(&test_sleeplock));
+}
+
+/* --- Wakeup latency: the woken thread's last hart is busy and another is idle.
+ * A waker pinned to the sleeper's last hart wakes it and then keeps that hart busy.
+ * Left on the busy hart's queue, the sleeper would wait for the waker's time slice to
+ * end (up to a tick); placed on an idle hart, it runs at once. The figures are
+ * printed (a measurement, not a check: the host's load decides them); the checks are
+ * that every wakeup arrives and the sleeper runs. */
+
+#define LATENCY_ROUNDS 20
+static struct spinlock latency_lock;
+static int latency_woken;            /* under latency_lock */
+static volatile uint64_t latency_t0; /* rdtime() at the wakeup */
+static volatile uint64_t latency_t1; /* rdtime() when the sleeper runs again */
+static volatile int latency_ran_on;  /* the hart it ran on */
+
+static void latency_sleeper(void *arg)
+{
+    (void)arg;
+    acquire(&latency_lock);
+    while (!latency_woken)
+        sleep(&latency_woken, &latency_lock);
+    release(&latency_lock);
+    latency_t1 = rdtime();
+    latency_ran_on = cpuid();
+}
+
+static void latency_busy_waker(void *arg)
+{
+    (void)arg;
+    acquire(&latency_lock);
+    latency_woken = 1;
+    latency_t0 = rdtime();
+    wakeup(&latency_woken);
+    release(&latency_lock);
+    uint64_t limit = rdtime() + timer_timebase_hz() / 5; /* 200 ms at most */
+    while (!latency_t1 && rdtime() < limit)
+        ; /* interrupts on: the tick may preempt it, as it would any busy thread */
+}
+
+KTEST(sched, wakeup_latency_when_last_hart_is_busy)
+{
+    if (ncpu < 2) {
+        ktest_skip("needs a second hart to be idle");
+        return;
+    }
+    static int initialised;
+    if (!initialised++)
+        spinlock_init(&latency_lock, "test.latency");
+    uint64_t us[LATENCY_ROUNDS];
+    int moved = 0;
+    for (int r = 0; r < LATENCY_ROUNDS; r++) {
+        latency_woken = 0;
+        latency_t1 = 0;
+        struct thread *s = thread_create("lat.sleeper", latency_sleeper, 0, THREAD_ANY_CPU);
+        KASSERT_TRUE(s != 0);
+        while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != THREAD_SLEEPING)
+            thread_yield();
+        int last = s->cpu; /* asleep: it stays this until the wakeup */
+        struct thread *w = thread_create("lat.waker", latency_busy_waker, 0, last);
+        KASSERT_TRUE(w != 0);
+        thread_join(w);
+        thread_join(s);
+        KEXPECT_NE(latency_t1, 0);
+        us[r] = (latency_t1 - latency_t0) * 1000000 / timer_timebase_hz();
+        moved += latency_ran_on != last;
+    }
+    for (int i = 1; i < LATENCY_ROUNDS; i++) /* sort, for the median */
+        for (int j = i; j > 0 && us[j - 1] > us[j]; j--) {
+            uint64_t x = us[j];
+            us[j] = us[j - 1];
+            us[j - 1] = x;
+        }
+    kprintf("    # wakeup to running, last hart busy: median %lu us, min %lu, max %lu; "
+            "%d of %d ran on another hart\n",
+            us[LATENCY_ROUNDS / 2], us[0], us[LATENCY_ROUNDS - 1], moved, LATENCY_ROUNDS);
 }
 
 /* --- Every test above joined what it created: nothing leaked. Keep this test last. */
