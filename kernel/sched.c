@@ -143,6 +143,23 @@ static struct thread *pick_next(int self)
     return t;
 }
 
+/*
+ * An idle hart waits for an interrupt with its tick stopped (but CPU 0, whose tick
+ * keeps the time sleep_ticks counts): 63 idle harts ticking 100 times a second
+ * would keep a small host busy waking them for nothing. Nothing is lost: work comes
+ * to an idle hart with an IPI (placement, above) or as its device interrupt, and a
+ * thread left on a busy hart's queue runs there when that hart's tick ends its
+ * thread's slice, or is taken by a hart that steals before it goes idle.
+ */
+static void idle_wait(int self)
+{
+    if (self != 0)
+        timer_stop_hart();
+    wfi();
+    if (self != 0)
+        timer_init_hart();
+}
+
 void sched_run_hart(void)
 {
     struct cpu *c = mycpu();
@@ -152,13 +169,11 @@ void sched_run_hart(void)
         if (!t) {
             /* Sleep until an interrupt. Interrupts off from the check to wfi, and the
              * idle bit set before the check: a thread placed here meanwhile is either
-             * seen by the check or comes with an IPI (see the top of the file). Only
-             * this hart's queue is checked: a thread to steal from another queue is
-             * found at the next tick at the latest (10 ms). */
+             * seen by the check or comes with an IPI (see the top of the file). */
             intr_off();
             __atomic_fetch_or(&idle_mask, 1ull << c->id, __ATOMIC_SEQ_CST);
             if (__atomic_load_n(&runqs[c->id].n, __ATOMIC_SEQ_CST) == 0)
-                wfi();
+                idle_wait(c->id);
             __atomic_fetch_and(&idle_mask, ~(1ull << c->id), __ATOMIC_RELAXED);
             continue;
         }

@@ -135,10 +135,11 @@ endforeach()
 # cmake/HartosTesting.cmake) because 64 harts of TCG on a small host take minutes;
 # `cd build && ctest -L big --output-on-failure` runs them (CI does). ----
 foreach(smp 16 64)
+  # A test may take minutes at 64 harts: ktest.timeout raises the in-kernel watchdog's limit.
   hartos_add_ktest(SUITE boot,lib,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp}
-                   TIMEOUT 600)
+                   APPEND "ktest.timeout=300" TIMEOUT 900)
   hartos_add_ktest(SUITE virtio,bufcache SMP ${smp} DISK ${HARTOS_DISK} NAME many_harts_disk@smp${smp}
-                   QEMU_EXTRA ${HARTOS_RO_DISK} TIMEOUT 600)
+                   QEMU_EXTRA ${HARTOS_RO_DISK} APPEND "ktest.timeout=300" TIMEOUT 900)
   hartos_disk_test(many_harts_disk@smp${smp} WRITES)
   # The monitor at this many harts: `stress pmem` and `stress bufcache` run on every
   # hart, without an error (tools/monitor_session.py types the commands).

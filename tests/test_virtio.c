@@ -31,12 +31,19 @@
 #define READ_COUNT 128
 #define WRITE_FIRST 128 /* write_then_read_back: pattern 1 */
 #define WRITE_COUNT 8
-#define HART_FIRST 256  /* every_hart_writes: hart c writes HART_FIRST + c*HART_COUNT.. */
-#define HART_COUNT 32   /* ...with pattern 2 + c */
-#define CROWD_FIRST 512 /* more_requests_than_descriptors: thread i reads CROWD_FIRST + 16i.. */
+#define HART_FIRST 256    /* every_hart_writes: hart c writes HART_FIRST + c * hart_count().. */
+#define HART_COUNT_MAX 32 /* ...hart_count() blocks with pattern 2 + c, below CROWD_FIRST */
+#define CROWD_FIRST 512   /* more_requests_than_descriptors: thread i reads CROWD_FIRST + 16i.. */
 #define CROWD_THREADS 32
 #define CROWD_COUNT 16
 #define FAULT_BLOCK 100 /* tests/virtio_fault.blkdebug fails reads of sector 200 = 2 * 100 */
+
+/* Blocks per hart in every_hart_writes_distinct_blocks: 32, fewer with more than 8 harts. */
+static uint64_t hart_count(void)
+{
+    uint64_t room = (CROWD_FIRST - HART_FIRST) / (uint64_t)ncpu;
+    return room < HART_COUNT_MAX ? room : HART_COUNT_MAX;
+}
 
 static uint8_t bufs[NCPU][2][BSIZE]; /* one pair per hart: per-hart threads never share */
 
@@ -125,10 +132,10 @@ static void hart_writer(void *arg)
 {
     (void)arg;
     int c = cpuid(); /* the thread is pinned: the id stays valid */
-    uint64_t first = HART_FIRST + (uint64_t)c * HART_COUNT;
-    for (uint64_t b = first; b < first + HART_COUNT; b++)
+    uint64_t first = HART_FIRST + (uint64_t)c * hart_count();
+    for (uint64_t b = first; b < first + hart_count(); b++)
         KASSERT_EQ(write_pattern(b, 2 + c, bufs[c][0]), 0);
-    for (uint64_t b = first; b < first + HART_COUNT; b++) {
+    for (uint64_t b = first; b < first + hart_count(); b++) {
         KASSERT_EQ(virtio_blk_read(0, b, bufs[c][0]), 0);
         expect_block(bufs[c][0], b, 2 + c, bufs[c][1]);
     }
@@ -138,12 +145,12 @@ KTEST(virtio, every_hart_writes_distinct_blocks)
 {
     if (!have_disk())
         return;
-    KASSERT_LE(HART_FIRST + ncpu * HART_COUNT, MIN_BLOCKS);
+    KASSERT_LE(HART_FIRST + ncpu * hart_count(), CROWD_FIRST);
     ktest_on_each_hart(hart_writer, 0);
     KEXPECT_EQ(virtio_blk_flush(0), 0);
     /* Seen from one hart, every other hart's blocks are there too. */
     for (int c = 0; c < ncpu; c++) {
-        uint64_t b = HART_FIRST + (uint64_t)c * HART_COUNT + HART_COUNT - 1;
+        uint64_t b = HART_FIRST + (uint64_t)c * hart_count() + hart_count() - 1;
         KASSERT_EQ(virtio_blk_read(0, b, bufs[0][0]), 0);
         expect_block(bufs[0][0], b, 2 + c, bufs[0][1]);
     }

@@ -29,6 +29,14 @@ static void set_next(void)
 
 void timer_init_hart(void) { set_next(); }
 
+void timer_stop_hart(void)
+{
+    if (use_sstc)
+        __asm__ volatile("csrw 0x14d, %0" ::"r"(~0ull)); /* never: also clears STIP */
+    else
+        sbi_set_timer(~0ull);
+}
+
 void timer_interrupt(void)
 {
     mycpu()->ticks++;
