@@ -136,7 +136,7 @@ endforeach()
 # `cd build && ctest -L big --output-on-failure` runs them (CI does). ----
 foreach(smp 16 64)
   # A test may take minutes at 64 harts: ktest.timeout raises the in-kernel watchdog's limit.
-  hartos_add_ktest(SUITE boot,lib,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp}
+  hartos_add_ktest(SUITE boot,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp}
                    APPEND "ktest.timeout=300" TIMEOUT 900)
   hartos_add_ktest(SUITE virtio,bufcache SMP ${smp} DISK ${HARTOS_DISK} NAME many_harts_disk@smp${smp}
                    QEMU_EXTRA ${HARTOS_RO_DISK} APPEND "ktest.timeout=300" TIMEOUT 900)
