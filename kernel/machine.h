@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define MACHINE_MAX_HARTS 64 /* harts listed in the DT; only NCPU of them are started */
+#define MACHINE_MAX_HARTS 256 /* harts read from the DT; only NCPU of them are started */
 #define MACHINE_MAX_RANGES 16
 #define MACHINE_MAX_VIRTIO 8
 

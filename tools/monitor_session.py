@@ -17,18 +17,12 @@ import signal
 import sys
 import time
 
-from ktest_runner import kernel_cmdline
-from monitor_test import PROMPT, Console, Timeout
+from monitor_test import PROMPT, Console, Timeout, add_machine_args, qemu_command
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Type commands into the hartos monitor.")
-    ap.add_argument("--qemu", required=True)
-    ap.add_argument("--bios", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--smp", type=int, default=1)
-    ap.add_argument("--mem", default="128M")
-    ap.add_argument("--disk", required=True, help="disk image; a fresh copy is attached")
+    add_machine_args(ap)
     ap.add_argument("--log", required=True, help="console log (directories are created)")
     ap.add_argument("--boot-timeout", type=float, default=120)
     ap.add_argument("--command-timeout", type=float, default=120)
@@ -39,12 +33,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
     disk = (args.log[:-4] if args.log.endswith(".log") else args.log) + ".disk.img"
     shutil.copyfile(args.disk, disk)
-    cmd = [args.qemu, "-machine", "virt", "-nographic", "-bios", args.bios,
-           "-kernel", args.kernel, "-smp", str(args.smp), "-m", args.mem,
-           "-append", kernel_cmdline("", args.smp, args.mem),
-           "-global", "virtio-mmio.force-legacy=false",
-           "-drive", "file=%s,if=none,format=raw,id=hd0" % disk.replace(",", ",,"),
-           "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"]
+    cmd = qemu_command(args, disk)
     total = args.boot_timeout + args.command_timeout * (len(args.commands) + 1)
     con = Console(cmd, args.log, time.monotonic() + total)
 

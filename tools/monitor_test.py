@@ -292,14 +292,29 @@ class Checks:
                    "read past the end of the disk is refused", reply.strip())
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description="Drive the hartos monitor over a pty.")
+def add_machine_args(ap):
+    """The options that say what to boot (shared with tools/monitor_session.py)."""
     ap.add_argument("--qemu", required=True)
     ap.add_argument("--bios", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--disk", required=True, help="disk image; a fresh copy is attached")
+
+
+def qemu_command(args, disk):
+    """QEMU booting the kernel to its monitor (no ktest=), with disk on bus 0."""
+    return [args.qemu, "-machine", "virt", "-nographic", "-bios", args.bios,
+            "-kernel", args.kernel, "-smp", str(args.smp), "-m", args.mem,
+            "-append", kernel_cmdline("", args.smp, args.mem),
+            "-global", "virtio-mmio.force-legacy=false",
+            "-drive", "file=%s,if=none,format=raw,id=hd0" % disk.replace(",", ",,"),
+            "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Drive the hartos monitor over a pty.")
+    add_machine_args(ap)
     ap.add_argument("--timeout", type=float, default=180, help="seconds for the whole run")
     ap.add_argument("--log", required=True, help="console log (directories are created)")
     ap.add_argument("--name", help="name in the summary (default monitor@smpN)")
@@ -319,12 +334,7 @@ def main(argv=None):
     base = args.log[:-4] if args.log.endswith(".log") else args.log
     disk = base + ".disk.img"
     shutil.copyfile(args.disk, disk)
-    cmd = [args.qemu, "-machine", "virt", "-nographic", "-bios", args.bios,
-           "-kernel", args.kernel, "-smp", str(args.smp), "-m", args.mem,
-           "-append", kernel_cmdline("", args.smp, args.mem),
-           "-global", "virtio-mmio.force-legacy=false",
-           "-drive", "file=%s,if=none,format=raw,id=hd0" % disk.replace(",", ",,"),
-           "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"]
+    cmd = qemu_command(args, disk)
     try:
         con = Console(cmd, args.log, time.monotonic() + args.timeout)
     except OSError as e:
