@@ -138,7 +138,8 @@ foreach(smp 16 64)
   # A test may take minutes at 64 harts: ktest.timeout raises the in-kernel watchdog's limit.
   # With 64 harts on a 2-core host one hart can lose a test-and-set lock to the others for
   # more than the stuck-lock report's default 10 s without anything being stuck.
-  hartos_add_ktest(SUITE boot,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp}
+  # 256 MiB: pmem's tests want 512 pages per hart besides the 384 KiB trace ring each.
+  hartos_add_ktest(SUITE boot,spinlock,sched,pmem SMP ${smp} NAME many_harts@smp${smp} MEM 256M
                    APPEND "ktest.timeout=300 lock.stuck_ms=120000" TIMEOUT 900)
   hartos_add_ktest(SUITE virtio,bufcache SMP ${smp} DISK ${HARTOS_DISK} NAME many_harts_disk@smp${smp}
                    QEMU_EXTRA ${HARTOS_RO_DISK} APPEND "ktest.timeout=300 lock.stuck_ms=120000" TIMEOUT 900)
