@@ -77,8 +77,8 @@ static void read_cpus(const struct fdt *fdt, uint64_t boot_hartid)
         if (machine.nharts < MACHINE_MAX_HARTS)
             machine.hartids[machine.nharts++] = hartid;
         else
-            kprintf("hartos: hart %lu not used: the device tree lists more than %d harts\n",
-                    hartid, MACHINE_MAX_HARTS);
+            kprintf("hartos: hart %lu not used: the device tree lists more than %d harts\n", hartid,
+                    MACHINE_MAX_HARTS);
     }
 }
 
