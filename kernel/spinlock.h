@@ -3,7 +3,13 @@
  *  - spinlock_init(lk, name): a test-and-set lock. Cheapest when nobody else wants it;
  *    no fairness: under contention whichever hart's swap lands first wins.
  *  - spinlock_init_fair(lk, name): a ticket lock. Harts get the lock in the order they
- *    asked for it; costs a call more than test-and-set. For locks many harts fight over.
+ *    asked for it; costs a call more than test-and-set. The catch: the lock goes to one
+ *    particular waiter, and if that hart is not running (a QEMU hart is a host thread;
+ *    with more harts than host cores it often is not), nobody gets it. Measured on a
+ *    loaded 2-core host at 4 harts, the virtio device lock as a ticket lock made
+ *    ktest=virtio ~8x slower, the eviction lock made the eviction storm time out, the
+ *    run queues made ktest=sched several times slower; so those stay test-and-set and
+ *    the console and lockstat's registry are fair (docs/03-spinlocks.md, Fairness).
  *    Both register the lock for lockstat: call once per lock, and only for locks that
  *    live forever (static, or in a long-lived struct): the registry keeps a pointer.
  *  - acquire / release: interrupts stay off on this hart while it holds any spinlock

@@ -63,7 +63,7 @@ while $i < sizeof(threads) / sizeof(threads[0])
 end
 set $l = 'spinlock.c'::registry
 while $l
-  printf "raw-lock %s %d %d %lu %lu\n", $l->name, $l->locked, $l->cpu, $l->acquires, $l->spins
+  printf "raw-lock %s %d %d %lu %lu\n", $l->name, $l->kind ? $l->owner != $l->next : $l->locked & 1, $l->cpu, $l->acquires, $l->spins
   set $l = $l->next_registered
 end
 printf "raw-nbuf %d\n", bcache.nbuf
