@@ -9,9 +9,9 @@
  *    by other harts while one hart waited (a ticket lock bounds it by harts - 1), the
  *    longest wait, contentions and bounces of each. Counts in a time window, so they vary from run
  *    to run; the spread between harts is the figure.
- *  - lock_bounces: bounces per acquire of each design beside its single-lock baseline:
- *    pmem (alloc+free pairs on every hart) and, with a disk, the buffer cache (every
- *    hart reading its own blocks, all hits).
+ *  - lock_bounces: bounces per acquire of each design beside its single-lock baseline,
+ *    every hart working for BOUNCE_MS: pmem (alloc+free pairs) and, with a disk, the
+ *    buffer cache (every hart reading blocks of its own, all hits).
  * Lines: BENCH bench=lock what=<instr|fair|bounces> key=value ...
  */
 #include "tests/bench_lock.h"
@@ -30,11 +30,10 @@
 
 #define INSTR_PAIRS 1000
 #define INSTR_RUNS 5
-#define FAIR_MS 2000       /* how long every hart takes the shared lock over and over */
-#define FAIR_INSIDE 50     /* loop turns inside the critical section */
-#define BOUNCE_PAIRS 20000 /* alloc+free pairs per hart */
-#define BOUNCE_BLOCKS 8    /* blocks per hart for the cache */
-#define BOUNCE_READS 4000  /* reads per hart */
+#define FAIR_MS 2000    /* how long every hart takes the shared lock over and over */
+#define FAIR_INSIDE 50  /* loop turns inside the critical section */
+#define BOUNCE_MS 500   /* how long every hart works on each design */
+#define BOUNCE_BLOCKS 8 /* blocks per hart for the cache */
 
 static struct spinlock tas_lock, ticket_lock;
 
@@ -189,12 +188,20 @@ static void print_bounces(const char *design, const char *variant, const char *p
 
 static const struct pmem_ops *pmem_design;
 static int arrived;
+static uint64_t bounce_end_us; /* when the workers stop */
+
+/* Harts are host threads: a run long enough for the host to interleave them. */
+static void start_bounce_run(void)
+{
+    arrived = 0;
+    bounce_end_us = timer_now_us() + BOUNCE_MS * 1000;
+}
 
 static void pmem_pairs(void *arg)
 {
     (void)arg;
     start_line(&arrived);
-    for (int i = 0; i < BOUNCE_PAIRS; i++) {
+    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *p = pmem_design->alloc();
         if (p)
             pmem_design->free(p);
@@ -205,7 +212,7 @@ static void bounce_pmem(const struct pmem_ops *ops, const char *variant, const c
 {
     pmem_design = ops;
     struct lock_sum a = sum_locks(prefix);
-    arrived = 0;
+    start_bounce_run();
     ktest_on_each_hart(pmem_pairs, 0);
     print_bounces("pmem", variant, prefix, a, sum_locks(prefix));
 }
@@ -221,7 +228,7 @@ static void cache_reads(void *arg)
         if (bcache_disjoint_hart(2048, BOUNCE_BLOCKS, ncpu, b) == me)
             mine[k++] = b;
     start_line(&arrived);
-    for (int i = 0; i < BOUNCE_READS; i++) {
+    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *h;
         uint8_t *data;
         if (cache_design.bread(cache_design.cache, 0, mine[i % BOUNCE_BLOCKS], &h, &data) == 0)
@@ -232,10 +239,10 @@ static void cache_reads(void *arg)
 static void bounce_cache(struct bcache_ops ops, const char *variant, const char *prefix)
 {
     cache_design = ops;
-    arrived = 0;
+    start_bounce_run();
     ktest_on_each_hart(cache_reads, 0); /* loads the blocks: from now on all hits */
     struct lock_sum a = sum_locks(prefix);
-    arrived = 0;
+    start_bounce_run();
     ktest_on_each_hart(cache_reads, 0);
     print_bounces("bufcache", variant, prefix, a, sum_locks(prefix));
 }

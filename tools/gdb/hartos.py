@@ -168,6 +168,15 @@ def describe(addr, threads):
     return symbol(addr) or "%#x" % addr
 
 
+def push_depth(c):
+    """A struct cpu's push_off depth: noff sits in an anonymous union with intena (one
+    word, kernel/cpu.h), which field() cannot name, so gdb looks it up itself."""
+    try:
+        return int(c["noff"])
+    except gdb.error:
+        raise Changed("struct cpu has no field 'noff'")
+
+
 def spin_state(v):
     """(held, holder cpu or -1) of a struct spinlock (kernel/spinlock.h): a ticket lock
     is held while owner != next and names its holder in cpu; a test-and-set lock is
@@ -296,7 +305,7 @@ runs, the spinlocks it holds, where it is and the lock it spins on, if any."""
             if h and holder.get(h["spinning"], i) != i:  # not one it has or is about to get
                 at_pc += "; spinning on %s" % names[h["spinning"]]
             lines.append(fmt % (num(c, "id"), num(c, "hartid"), "yes" if num(c, "online") else "no",
-                                h["gdb"] if h else "-", num(c, "noff"),
+                                h["gdb"] if h else "-", push_depth(c),
                                 thread_name(field(c, "thread")), held or "-", at_pc))
         return lines
 
