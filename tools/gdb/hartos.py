@@ -233,7 +233,7 @@ def harts():
                 continue
             th.switch()
             frames, frame = [], gdb.newest_frame()
-            while frame is not None and len(frames) < 4:  # acquire() and what it calls to spin
+            while frame is not None and len(frames) < 8:  # acquire() and what it calls to spin (inlined ones count)
                 frames.append(frame)
                 frame = frame.older()
             names = [f.name() for f in frames]
