@@ -34,6 +34,8 @@
  *  - bounces: acquires on a different hart from the previous holder: each means the
  *    lock's cache line had to move between harts, the cost that grows with the harts
  *  - wait_total / wait_max: timebase ticks from the first failed try to the acquire
+ *  - overtaken_max: the most acquires by other harts while one hart waited (fairness:
+ *    a ticket lock keeps it below the number of harts, test-and-set does not)
  *  - hold_total / hold_max: ticks from acquire to release, Debug builds only (two
  *    reads of the clock would double the cost of the uncontended pair); 0 in Release
  * Everything that only contention needs is in the out-of-line slow path, so the
@@ -82,6 +84,7 @@ struct spinlock {
     uintptr_t pc; /* Debug: where the holder called acquire() */
     uint64_t acquires, spins, contentions, bounces;
     uint64_t wait_total, wait_max;    /* timebase ticks */
+    uint64_t overtaken_max;           /* most acquires by other harts during one wait */
     uint64_t hold_total, hold_max;    /* timebase ticks, Debug only */
     uint64_t hold_start;              /* Debug: when the holder took it */
     struct spinlock *next_registered; /* lockstat's list, under the registry lock */

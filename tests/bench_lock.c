@@ -93,7 +93,6 @@ static struct fair_run {
     uint64_t end_us;        /* set before the workers start */
     uint64_t total;         /* under lk */
     uint64_t taken[NCPU];   /* under lk: acquisitions per hart */
-    uint64_t overtaken;     /* under lk: most acquires by others while one hart waited */
     volatile uint64_t sink; /* the critical section's work */
 } fair;
 
@@ -103,13 +102,7 @@ static void fair_worker(void *arg)
     int me = cpuid(); /* pinned by ktest_on_each_hart */
     start_line(&fair.arrived);
     for (;;) {
-        uint64_t before = __atomic_load_n(&fair.lk->acquires, __ATOMIC_RELAXED);
         acquire(fair.lk);
-        /* acquires counts this one too; the rest were others, served while this hart
-         * waited (a hold already under way when it asked counts as before). */
-        uint64_t others = fair.lk->acquires - before - 1;
-        if (others > fair.overtaken)
-            fair.overtaken = others;
         fair.total++;
         fair.taken[me]++;
         for (int i = 0; i < FAIR_INSIDE; i++)
@@ -123,7 +116,7 @@ static void fair_worker(void *arg)
 static void zero_counts(struct spinlock *lk)
 {
     lk->acquires = lk->spins = lk->contentions = lk->bounces = 0;
-    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = 0;
+    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = lk->overtaken_max = 0;
 }
 
 int bench_lock_fair(void)
@@ -146,7 +139,7 @@ int bench_lock_fair(void)
         }
         kprintf(" min=%lu max=%lu overtaken_max=%lu contentions=%lu bounces=%lu wait_max_us=%lu "
                 "wait_total_us=%lu\n",
-                lo, hi, fair.overtaken, fair.lk->contentions, fair.lk->bounces,
+                lo, hi, fair.lk->overtaken_max, fair.lk->contentions, fair.lk->bounces,
                 fair.lk->wait_max * 1000000 / timer_timebase_hz(),
                 fair.lk->wait_total * 1000000 / timer_timebase_hz());
     }

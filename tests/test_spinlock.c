@@ -437,4 +437,6 @@ KTEST(spinlock, ticket_lock_serves_in_arrival_order)
     KEXPECT_EQ(queue_lock.contentions - c0, (uint64_t)waiters);
     KEXPECT_EQ(queue_lock.spins - s0, (uint64_t)waiters * (waiters + 1) / 2);
     KEXPECT_EQ(queue_lock.bounces - b0, (uint64_t)waiters); /* every hand-over moves it */
+    /* The k-th in line saw k others served first, never more: the fairness bound. */
+    KEXPECT_EQ(queue_lock.overtaken_max, (uint64_t)waiters - 1);
 }
