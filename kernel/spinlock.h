@@ -40,7 +40,7 @@
  *    reads of the clock would double the cost of the uncontended pair); 0 in Release
  * Everything that only contention needs is in the out-of-line slow path, so the
  * uncontended acquire+release stays ~25 instructions, interrupts included (the bench
- * kernel's `bench=lock_instr` measures it; docs/03-spinlocks.md).
+ * kernel's `bench=lock_instr` measures it, reported by `ninja bench`).
  */
 #pragma once
 
