@@ -54,7 +54,7 @@ KTEST(sched, shared_counter_exact_with_more_threads_than_harts)
     if (!initialised++)
         spinlock_init(&counter_lock, "test.counter");
     int n = 3 * ncpu + 1;
-    struct thread *t[3 * NCPU + 1];
+    static struct thread *t[3 * NCPU + 1]; /* NCPU-sized: off the one-page stack */
     counter = 0;
     for (int i = 0; i < n; i++)
         KASSERT_TRUE((t[i] = thread_create("counter", count_up, 0, THREAD_ANY_CPU)) != 0);
