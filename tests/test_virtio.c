@@ -263,11 +263,14 @@ KTEST(fault_virtio, injected_error_reaches_the_caller)
     KEXPECT_EQ(virtio_blk_read(0, FAULT_BLOCK, bufs[0][0]), VIRTIO_BLK_EIO); /* every time */
 }
 
+/* Every other block around FAULT_BLOCK: QEMU merges requests for adjacent blocks that
+ * are in the ring together into one read, and a merged read over the bad sector fails
+ * for every request in it, so harts must not read FAULT_BLOCK's neighbours meanwhile. */
 static void fault_reader(void *arg)
 {
     (void)arg;
     int c = cpuid();
-    for (uint64_t b = FAULT_BLOCK - 8; b <= FAULT_BLOCK + 8; b++) {
+    for (uint64_t b = FAULT_BLOCK - 8; b <= FAULT_BLOCK + 8; b += 2) {
         int err = virtio_blk_read(0, b, bufs[c][0]);
         if (b == FAULT_BLOCK) {
             KEXPECT_EQ(err, VIRTIO_BLK_EIO);
