@@ -1,3 +1,4 @@
+/* LAB(locks) begin bcache-design */
 /*
  * Description: the buffer cache (interface in bufcache.h): nbuf buffers in
  * BCACHE_NBUCKET hash buckets with one lock each, and a CLOCK hand for eviction.
@@ -36,6 +37,7 @@
  * tries the disk again. A failed write marks the buffer invalid too: its data is not
  * what the disk holds, and the cache must never claim the disk has data it does not.
  */
+/* LAB(locks) end bcache-design */
 #include "fs/bufcache.h"
 
 #include "kernel/console.h"
@@ -152,6 +154,7 @@ static struct buf *lookup(struct bcache *c, uint32_t dev, uint64_t blockno)
     return NULL;
 }
 
+/* LAB(locks) begin bcache-miss */
 /*
  * The CLOCK hand: finds a buffer nobody uses, takes it out of its bucket and returns
  * it with refcnt 1 (owned by the caller), or NULL after two sweeps. The caller holds
@@ -205,6 +208,7 @@ static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
     release(&c->evict_lock);
     return b;
 }
+/* LAB(locks) end bcache-miss */
 
 int bread(struct bcache *c, uint32_t dev, uint64_t blockno, struct buf **out)
 {
