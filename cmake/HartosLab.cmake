@@ -3,7 +3,7 @@
 #   ninja lab-locks     the starter repository, build/lab-locks/ (tools/mklab.py; only in
 #                       the solution tree, where the tool is)
 #   ninja lab-selftest  proof that the grader can fail: grades the starter, the solution
-#                       and every mutant of lab/locks/mutants/ (tools/lab_selftest.sh)
+#                       and every mutant of lab/locks/mutants/ (tools/lab_selftest.py)
 
 add_custom_target(grade
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/grade.py
@@ -20,7 +20,8 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
     USES_TERMINAL VERBATIM
     COMMENT "Writing the locks lab's starter repository to ${CMAKE_BINARY_DIR}/lab-locks")
   add_custom_target(lab-selftest
-    COMMAND ${CMAKE_SOURCE_DIR}/tools/lab_selftest.sh ${CMAKE_BINARY_DIR}/lab-selftest
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/lab_selftest.py
+            ${CMAKE_BINARY_DIR}/lab-selftest
     USES_TERMINAL VERBATIM
-    COMMENT "Grading the starter, the solution and every mutant (tools/lab_selftest.sh)")
+    COMMENT "Grading the starter, the solution and every mutant (tools/lab_selftest.py)")
 endif()

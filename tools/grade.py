@@ -72,6 +72,8 @@ class Outcome:
     seconds: float
     notes: list      # the counts the grading tests printed (`# ...` lines)
     failure: list    # reasons, console tail, log path
+    checks: list     # the failed expectations the tests printed (`# file:line: ...`)
+    crashed: bool    # a panic, a hang or a flood, not just failed expectations
 
 
 def run_check(check, args):
@@ -90,7 +92,8 @@ def run_check(check, args):
     try:
         status = run.run()
     except OSError as e:
-        return Outcome(check, False, 0.0, [], ["cannot start QEMU (%s): %s" % (args.qemu, e)])
+        return Outcome(check, False, 0.0, [], ["cannot start QEMU (%s): %s" % (args.qemu, e)],
+                       [], True)
     seconds = time.monotonic() - start
     report = ktest_runner.parse_ktap(run.lines)
     verdict = ktest_runner.judge(report, status, run.end, None, check.timeout, check.name)
@@ -98,6 +101,8 @@ def run_check(check, args):
         verdict = ktest_runner.Verdict(False, ["no test ran"], verdict.summary)
     notes = [l.strip() for l in run.lines if check.suites.startswith("grade_")
              and re.match(r"^\s+# (?!Subtest|ktest|/|\w+ took \d+ ms)", l)]
+    checks = [l.strip()[2:] for l in run.lines if re.match(r"^\s+# \S+:\d+: ", l)]
+    crashed = bool(report.panics) or run.end != ktest_runner.EXITED
     failure = []
     if not verdict.passed:
         failure += ["reason: " + r for r in verdict.reasons[:12]]
@@ -106,7 +111,7 @@ def run_check(check, args):
         failure.append("---- last %d console lines ----" % TAIL_LINES)
         failure += [symbols.annotate(l) for l in collections.deque(run.lines, maxlen=TAIL_LINES)]
         failure.append("log: %s" % os.path.abspath(log))
-    return Outcome(check, verdict.passed, seconds, notes, failure)
+    return Outcome(check, verdict.passed, seconds, notes, failure, checks, crashed)
 
 
 def main(argv=None):
@@ -158,7 +163,8 @@ def main(argv=None):
             json.dump({"score": score, "total": total,
                        "checks": {o.check.name: {"passed": o.passed, "points": o.check.points,
                                                  "seconds": round(o.seconds, 1),
-                                                 "notes": o.notes}
+                                                 "notes": o.notes, "failures": o.checks,
+                                                 "panic": o.crashed}
                                   for o in results}}, f, indent=1)
     return 0 if score == total else 1
 

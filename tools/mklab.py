@@ -38,7 +38,7 @@ HANDOUT = "docs/lab-locks.md"
 # Files the starter does not get: the lab's sources, the generator and its self-test, and
 # the chapters that walk through the solution (the handout replaces them).
 LEFT_OUT_DIRS = ("lab/",)
-LEFT_OUT_FILES = {"tools/mklab.py", "tools/lab_selftest.sh"}
+LEFT_OUT_FILES = {"tools/mklab.py", "tools/lab_selftest.py"}
 SOLUTION_CHAPTERS = {"docs/05-pmem.md", "docs/07-bufcache.md"}
 # Names only the solution has (functions, fields, constants). None may appear anywhere in
 # the starter; add one here whenever the solution gains a name a student should invent.
