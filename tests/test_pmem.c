@@ -499,7 +499,8 @@ KTEST(pmem, exhaustion_returns_null_on_every_hart_and_recovers)
 
 /* --- NULL means empty: every hart drains at once, stealing from each other. */
 
-#define DRAIN_ROUNDS 4
+#define DRAIN_ROUNDS 40
+#define DRAIN_POOL (4 * PMEM_BATCH) /* pages per hart: small, so lists run dry often */
 
 struct drain_args {
     struct barrier b;
@@ -535,7 +536,10 @@ KTEST(pmem, drain_on_every_hart_sees_null_only_when_empty)
     static struct drain_args args;
     struct snapshot before, after;
     args = (struct drain_args){.b = {.n = ncpu}};
-    gather_on_this_cpu(); /* the first round: everybody steals from CPU 0 */
+    size_t n0 = gather_on_this_cpu(), pool = (size_t)ncpu * DRAIN_POOL;
+    void *aside = 0;
+    for (size_t i = 0; i + pool < n0; i++)
+        chain_push(&aside, pmem_alloc());
     snapshot(&before);
     ktest_on_each_hart(drain_worker, &args);
     snapshot(&after);
@@ -547,6 +551,8 @@ KTEST(pmem, drain_on_every_hart_sees_null_only_when_empty)
     }
     KEXPECT_EQ(after.free_pages, before.free_pages);
     check_accounting(&before, &after);
+    chain_free(&aside);
+    KEXPECT_EQ(pmem_free_pages(), n0);
 }
 
 /* --- Private lists: no spins. */
