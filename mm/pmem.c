@@ -66,7 +66,9 @@ struct pmem_cpu {
     uint64_t npart, nfull;  /* read unlocked by thieves (a hint) and pmem_stats */
     uint64_t allocs, frees, steals, stolen, robbed;
     char name[16];              /* "pmem.cpuN" */
-} __attribute__((aligned(64))); /* cache lines of its own: no false sharing between CPUs */
+} __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
+/* A power of two, so that finding this CPU's list is a shift, not a multiplication. */
+_Static_assert((sizeof(struct pmem_cpu) & (sizeof(struct pmem_cpu) - 1)) == 0, "2^n bytes");
 
 static struct pmem_cpu pmem_cpus[NCPU];
 static int nlists;                 /* min(machine.nharts, NCPU), set once by pmem_init */
@@ -94,7 +96,7 @@ static void push_page(struct pmem_cpu *c, struct pmem_page *p)
 }
 
 /* Called holding c's lock; NULL if c's list is empty. */
-static struct pmem_page *pop_page(struct pmem_cpu *c)
+static inline __attribute__((always_inline)) struct pmem_page *pop_page(struct pmem_cpu *c)
 {
     if (!c->part && c->full) { /* the partial chunk is empty: unstack a full one */
         c->part = c->full;
@@ -244,6 +246,7 @@ static struct pmem_map {
     uint64_t *bitmap; /* at the lowest usable address; bit n: page bitmap + n pages */
     uintptr_t start;  /* first page after the bitmap */
     uintptr_t end;    /* end of the highest usable range */
+    uintptr_t span;   /* end - start: one compare checks both ends */
 } map;
 
 static int in_usable_range(uintptr_t a)
@@ -290,10 +293,10 @@ void *pmem_alloc(void)
     if (!p)
         return NULL;
     uintptr_t a = (uintptr_t)p;
-    if (a % PAGE_SIZE || a < map.start || a >= map.end || bit_set(a, 1))
+    if (a - map.start >= map.span || a % PAGE_SIZE || bit_set(a, 1))
         panic("pmem_alloc: a free list is corrupted: page %p is %s", (void *)p,
-              a % PAGE_SIZE || a < map.start || a >= map.end ? "not a managed page"
-                                                             : "marked allocated");
+              a - map.start >= map.span || a % PAGE_SIZE ? "not a managed page"
+                                                         : "marked allocated");
 #if PMEM_POISON
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
@@ -307,7 +310,7 @@ void pmem_free(void *pa)
     void *caller = __builtin_return_address(0);
     if (a % PAGE_SIZE)
         panic("pmem_free: %p is not page-aligned (caller %p)", pa, caller);
-    if (a < map.start || a >= map.end)
+    if (a - map.start >= map.span)
         panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
     /* Clear the bit before the page is on a list: once it is, another CPU may take it. */
     if (!bit_set(a, 0)) {
@@ -389,6 +392,7 @@ static void carve_bitmap(void)
     for (uint64_t i = 0; i < size / 8; i++)
         map.bitmap[i] = 0; /* 0 = not allocated: every page starts on a free list */
     map.start = base + size;
+    map.span = map.end - map.start;
 }
 
 void pmem_init(void)
