@@ -19,7 +19,7 @@
  * acquired while holding it, and it cannot take part in a deadlock.
  */
 static struct spinlock registry_lock = {
-    .name = "lockstat", .class = LOCK_CLASS_LOCKSTAT, .cpu = -1};
+    .name = "lockstat", .class = LOCK_CLASS_LOCKSTAT, .cpu = -1, .last_cpu = -1};
 static struct spinlock *registry;
 
 /* A spin longer than this many timebase ticks is a stuck lock; 0 = no limit. */
@@ -41,6 +41,9 @@ void spinlock_init(struct spinlock *lk, const char *name)
     lk->pc = 0;
     lk->acquires = 0;
     lk->spins = 0;
+    lk->contentions = 0;
+    lk->bounces = 0;
+    lk->last_cpu = -1;
     acquire(&registry_lock);
     lk->next_registered = registry;
     registry = lk;
@@ -157,10 +160,16 @@ void acquire(struct spinlock *lk)
     uint64_t spins = 0;
     if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
         spins = spin_until_acquired(lk, caller);
-    lk->cpu = cpuid();
+    int me = cpuid();
+    lk->cpu = me;
     lk->pc = caller;
     lk->acquires++;
     lk->spins += spins;
+    lk->contentions += spins != 0;
+    if (lk->last_cpu != me) {
+        lk->bounces += lk->last_cpu >= 0;
+        lk->last_cpu = me;
+    }
     note_held(lk);
     trace_event(TRACE_LOCK_ACQ, (uintptr_t)lk, spins); /* after taking it: holds never overlap */
 }
@@ -199,7 +208,7 @@ void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg)
  */
 struct lock_row {
     const char *name;
-    uint64_t acquires, spins;
+    uint64_t acquires, spins, contentions, bounces;
     int nlocks;
 };
 
@@ -228,7 +237,11 @@ static void collect(struct spinlock *lk, void *arg)
     while (i < t->n && strcmp(t->rows[i].name, lk->name) != 0)
         i++;
     if (i == LOCKSTAT_MAX) {
-        struct lock_row mine = {.name = lk->name, .acquires = lk->acquires, .spins = lk->spins};
+        struct lock_row mine = {.name = lk->name,
+                                .acquires = lk->acquires,
+                                .spins = lk->spins,
+                                .contentions = lk->contentions,
+                                .bounces = lk->bounces};
         int least = 0;
         for (int k = 1; k < LOCKSTAT_MAX; k++)
             if (busier(&t->rows[least], &t->rows[k]))
@@ -245,13 +258,15 @@ static void collect(struct spinlock *lk, void *arg)
     }
     t->rows[i].acquires += lk->acquires;
     t->rows[i].spins += lk->spins;
+    t->rows[i].contentions += lk->contentions;
+    t->rows[i].bounces += lk->bounces;
     t->rows[i].nlocks++;
 }
 
 void lockstat_print(void)
 {
     static struct lock_table table; /* too big for a stack; callers are serialised below */
-    static struct spinlock print_lock = {.name = "lockstat.print", .cpu = -1};
+    static struct spinlock print_lock = {.name = "lockstat.print", .cpu = -1, .last_cpu = -1};
     acquire(&print_lock);
     table.n = table.dropped = 0;
     lockstat_foreach(collect, &table);
@@ -262,10 +277,11 @@ void lockstat_print(void)
             table.rows[j] = table.rows[j - 1];
         table.rows[j] = r;
     }
-    kprintf("%-20s %12s %12s\n", "lock", "acquires", "spins");
+    kprintf("%-20s %12s %12s %12s %12s\n", "lock", "acquires", "spins", "contentions", "bounces");
     for (int i = 0; i < table.n; i++) {
         struct lock_row *r = &table.rows[i];
-        kprintf("%-20s %12lu %12lu", r->name, r->acquires, r->spins);
+        kprintf("%-20s %12lu %12lu %12lu %12lu", r->name, r->acquires, r->spins, r->contentions,
+                r->bounces);
         if (r->nlocks > 1)
             kprintf("   (%d locks of this name)", r->nlocks);
         kprintf("\n");
@@ -281,6 +297,8 @@ static void reset_one(struct spinlock *lk, void *arg)
     /* Racy with a concurrent acquire of lk by design: reset is for quiet moments. */
     lk->acquires = 0;
     lk->spins = 0;
+    lk->contentions = 0;
+    lk->bounces = 0;
 }
 
 void lockstat_reset(void) { lockstat_foreach(reset_one, 0); }

@@ -15,7 +15,10 @@
  *
  * What is counted: `acquires` is the number of successful acquires; `spins` is the
  * number of failed test-and-set attempts before them (xv6's lock lab counts the same
- * thing). Both are updated while the lock is held, so they need no atomics.
+ * thing); `contentions` counts the acquires that found the lock taken (spins > 0);
+ * `bounces` counts the acquires made on a different hart from the previous holder
+ * (the lock's cache line had to move). All are updated while the lock is held, so
+ * they need no atomics.
  */
 #pragma once
 
@@ -31,6 +34,9 @@ struct spinlock {
     uintptr_t pc;          /* where the holder called acquire() (for debugging) */
     uint64_t acquires;
     uint64_t spins;
+    uint64_t contentions; /* acquires that found the lock taken */
+    uint64_t bounces;     /* acquires on a different hart from the previous holder */
+    int last_cpu;         /* logical id of the previous holder, -1 before the first acquire */
     struct spinlock *next_registered; /* lockstat's list, under the registry lock */
 };
 
