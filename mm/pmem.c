@@ -65,7 +65,7 @@ struct pmem_cpu {
     struct pmem_page *full; /* stack of nfull chunks of PMEM_BATCH pages */
     uint64_t npart, nfull;  /* read unlocked by thieves (a hint) and pmem_stats */
     uint64_t allocs, frees, steals, stolen, robbed;
-    char name[16];              /* "pmem.cpuN" */
+    char name[16];               /* "pmem.cpuN" */
 } __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
 /* A power of two, so that finding this CPU's list is a shift, not a multiplication. */
 _Static_assert((sizeof(struct pmem_cpu) & (sizeof(struct pmem_cpu) - 1)) == 0, "2^n bytes");
@@ -351,19 +351,22 @@ int pmem_stats(int cpu, struct pmem_stats *out)
         .free_pages = list_pages(c),
         .acquires = __atomic_load_n(&c->lock.acquires, __ATOMIC_RELAXED),
         .spins = __atomic_load_n(&c->lock.spins, __ATOMIC_RELAXED),
+        .contentions = __atomic_load_n(&c->lock.contentions, __ATOMIC_RELAXED),
+        .bounces = __atomic_load_n(&c->lock.bounces, __ATOMIC_RELAXED),
     };
     return 0;
 }
 
 void pmem_stats_print(void)
 {
-    kprintf("%-5s %10s %10s %8s %8s %8s %10s %12s %10s\n", "cpu", "allocs", "frees", "steals",
-            "stolen", "robbed", "free", "acquires", "spins");
+    kprintf("%-5s %10s %10s %8s %8s %8s %10s %12s %10s %11s %10s\n", "cpu", "allocs", "frees",
+            "steals", "stolen", "robbed", "free", "acquires", "spins", "contentions", "bounces");
     for (int i = 0; i < nlists; i++) {
         struct pmem_stats s;
         pmem_stats(i, &s);
-        kprintf("%-5d %10lu %10lu %8lu %8lu %8lu %10lu %12lu %10lu\n", i, s.allocs, s.frees,
-                s.steals, s.stolen, s.robbed, s.free_pages, s.acquires, s.spins);
+        kprintf("%-5d %10lu %10lu %8lu %8lu %8lu %10lu %12lu %10lu %11lu %10lu\n", i, s.allocs,
+                s.frees, s.steals, s.stolen, s.robbed, s.free_pages, s.acquires, s.spins,
+                s.contentions, s.bounces);
     }
 }
 

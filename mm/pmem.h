@@ -39,14 +39,16 @@ size_t pmem_free_pages(void);
  * robbed counts of all CPUs add up to the same number.
  */
 struct pmem_stats {
-    uint64_t allocs;     /* pages handed out on this CPU (stolen ones included) */
-    uint64_t frees;      /* pages given back on this CPU */
-    uint64_t steals;     /* times this CPU found its list empty and took a batch */
-    uint64_t stolen;     /* pages it took in those batches */
-    uint64_t robbed;     /* pages other CPUs stole from its list */
-    uint64_t free_pages; /* pages on its list now */
-    uint64_t acquires;   /* of its list's lock (pmem.cpuN), by any CPU */
-    uint64_t spins;      /* failed tries on that lock: 0 unless another CPU stole */
+    uint64_t allocs;      /* pages handed out on this CPU (stolen ones included) */
+    uint64_t frees;       /* pages given back on this CPU */
+    uint64_t steals;      /* times this CPU found its list empty and took a batch */
+    uint64_t stolen;      /* pages it took in those batches */
+    uint64_t robbed;      /* pages other CPUs stole from its list */
+    uint64_t free_pages;  /* pages on its list now */
+    uint64_t acquires;    /* of its list's lock (pmem.cpuN), by any CPU */
+    uint64_t spins;       /* failed tries on that lock: 0 unless another CPU stole */
+    uint64_t contentions; /* acquires that found it taken: 0 unless another CPU stole */
+    uint64_t bounces;     /* acquires on another hart than the one before: 0 likewise */
 };
 
 /* Fills *out for CPU cpu (0 <= cpu < pmem_ncpu()); returns 0, or -1 for another cpu. */
