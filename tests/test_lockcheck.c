@@ -44,7 +44,7 @@ struct class_check {
     int seen, wrong;
 };
 
-#define NCHECKS 6
+#define NCHECKS 7
 
 /* A lock is judged by the check with the longest prefix of its name (pmem.steal is
  * not one of the pmem list locks, which are pmem.cpuN, or just pmem with one list). */
@@ -66,6 +66,7 @@ KTEST(lockorder, kernel_locks_carry_their_classes)
     struct class_check checks[NCHECKS] = {
         {"pmem", LOCK_CLASS_PMEM, 0, 0, 0},
         {"pmem.steal", LOCK_CLASS_PMEM_STEAL, 1, 0, 0},
+        {"pmem.baseline", LOCK_CLASS_DEFAULT, 1, 0, 0}, /* tests/pmem_baseline.c */
         {"runq.cpu", LOCK_CLASS_RUNQ, 0, 0, 0},
         {"thread.1", LOCK_CLASS_THREAD, 0, 0, 0},
         /* not thread.join */ {"bcache.bucket", LOCK_CLASS_BCACHE_BUCKET, 0, 0, 0},
