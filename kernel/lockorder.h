@@ -15,9 +15,9 @@
  *  - bufcache: the eviction lock, then one bucket lock at a time (fs/bufcache.c)
  *  - sleep/wakeup: a condition lock, then a thread's lock, then a run queue
  *    (kernel/sched.c)
- *  - pmem: one per-CPU list lock at a time, taken last but for output; a thief
- *    holds the steal lock around its visits to the lists, one at a time
- *    (mm/pmem.c); thread_join frees a stack under the thread's lock
+ *  - pmem: one free-list lock at a time, taken last but for output, after the
+ *    allocator's PMEM_STEAL lock if it has one (mm/pmem.c); thread_join frees a
+ *    stack under the thread's lock
  *  - the console and the lock registry are leaves: nothing is taken after them
  */
 #pragma once
