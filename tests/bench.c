@@ -18,6 +18,7 @@ static const struct {
 } benchmarks[] = {
     {"pmem", bench_pmem},
     {"pmem_instr", bench_pmem_instr},
+    {"pmem_drain", bench_pmem_drain},
     {"bufcache", bench_bufcache},
     {"virtio", bench_virtio},
     {"pmem_trace", bench_pmem_trace},         /* tools/trace.py: ninja trace-pmem */
