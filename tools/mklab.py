@@ -54,6 +54,15 @@ CHAPTER_LINK_RE = re.compile(
     r"\[([^\]]*)\]\(((?:\.\./)?(?:docs/)?)(0(?:5-pmem|7-bufcache)\.md)(?:#[^)\s]*)?\)")
 
 
+# A row of a Markdown table of contents that links a solution chapter: in the starter it
+# announces the lab's part instead of what the chapter explains.
+CHAPTER_ROW_RE = re.compile(r"^(\|[^|]*\|)[^|]*\]\((?:docs/)?0(5-pmem|7-bufcache)\.md\)[^|]*\|[^|]*\|\s*$")
+CHAPTER_ROWS = {"5-pmem": " [The locks lab, part 1: the page allocator](lab-locks.md) | "
+                          "the handout: what to build, the rules, hints, how it is graded |",
+                "7-bufcache": " [The locks lab, part 2: the buffer cache](lab-locks.md) | "
+                              "the same handout, its second part |"}
+
+
 class LabError(Exception):
     pass
 
@@ -188,6 +197,8 @@ def generate(root, out_dir, solution):
             continue
         text = expand(root, rel, text, solution, used, problems)
         if not solution and rel.endswith(".md"):
+            text = "\n".join(CHAPTER_ROW_RE.sub(lambda m: m.group(1) + CHAPTER_ROWS[m.group(2)], l)
+                            for l in text.split("\n"))
             text = CHAPTER_LINK_RE.sub(
                 lambda m: "[%s](%slab-locks.md)" % (m.group(1).replace(m.group(3), "lab-locks.md"),
                                                     m.group(2)), text)
