@@ -43,7 +43,12 @@ SOLUTION_CHAPTERS = {"docs/05-pmem.md", "docs/07-bufcache.md"}
 # Names only the solution has (functions, fields, constants). None may appear anywhere in
 # the starter; add one here whenever the solution gains a name a student should invent.
 SOLUTION_ONLY = [
-    "clock_evict",  # fs/bufcache.c: the evictor that unlinks its victim across buckets
+    "clock_evict",   # fs/bufcache.c: the evictor that unlinks its victim across buckets
+    "lock_my_list",  # mm/pmem.c: the current CPU's list, re-checked under its lock
+    "unlink_chunk",  # mm/pmem.c: a thief's one-chunk steal
+    "steal_lock",    # mm/pmem.c: thieves take turns
+    "push_page",     # mm/pmem.c: the chunked lists' push and pop
+    "pop_page",
 ]
 
 BEGIN_RE = re.compile(r"^(\s*)/\* LAB\((\w+)\) begin ([a-z0-9]+(?:-[a-z0-9]+)*)(?:: (.*?))? \*/\s*$")
