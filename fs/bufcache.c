@@ -32,12 +32,13 @@
  * more of those than there are holders), so a miss costs O(1) amortised whatever
  * nbuf is. The hand gives up after two sweeps (the second one
  * ignores the bits): then every buffer was in use, and bread returns BCACHE_ENOBUFS.
- *
+ */
+/* LAB(locks) end bcache-design */
+/*
  * Errors: a failed read leaves the buffer invalid, so the next bread of that block
  * tries the disk again. A failed write marks the buffer invalid too: its data is not
  * what the disk holds, and the cache must never claim the disk has data it does not.
  */
-/* LAB(locks) end bcache-design */
 #include "fs/bufcache.h"
 
 #include "kernel/console.h"

@@ -14,16 +14,13 @@
  * path: a hit sets the buffer's `referenced` bit; the hand, moving over the buffer
  * array, skips buffers in use, clears a set bit and moves on (a second chance), and
  * recycles the first unused buffer whose bit is clear. After two sweeps (the second
- * ignores the bits) every buffer was in use, and bread returns BCACHE_ENOBUFS.
+ * ignores the bits) every buffer was in use: load() returns NULL, and bread() says
+ * what happens then.
  *
  * TODO (lab, part 2): one lock means every hart's hits queue behind every other
  * hart's hits and misses. Give each hash bucket its own lock, so that a hit takes
  * only its bucket's lock, and make misses work across buckets without deadlock.
  * Write down here which lock protects what, the order in which they are taken, and
  * why that order cannot deadlock.
- *
- * Errors: a failed read leaves the buffer invalid, so the next bread of that block
- * tries the disk again. A failed write marks the buffer invalid too: its data is not
- * what the disk holds, and the cache must never claim the disk has data it does not.
  */
 /* LAB(locks) end bcache-design */
