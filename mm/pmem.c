@@ -131,22 +131,32 @@ static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
     return n;
 }
 
+/* The thread moved to another hart between reading its CPU id and taking that CPU's
+ * lock (interrupts were still on): lets go of c and tries again where it runs now. */
+__attribute__((noinline, cold)) static struct pmem_cpu *relock_my_list(struct pmem_cpu *c)
+{
+    do {
+        release(&c->lock);
+        c = &pmem_cpus[cpuid()];
+        acquire(&c->lock);
+    } while (c != &pmem_cpus[cpuid()]);
+    return c;
+}
+
 /*
  * Locks the current CPU's list and returns it. The CPU id is read while interrupts may
  * still be on, so the thread may move to another hart before acquire() turns them
- * off; it therefore checks the id again holding the lock (interrupts off now) and, if
- * it moved, retries on its new CPU. This keeps the rule "interrupts stay off while the
- * CPU id is in use" without a push_off/pop_off pair of its own on the fast path.
+ * off; it therefore checks the id again holding the lock (interrupts off now). This
+ * keeps the rule "interrupts stay off while the CPU id is in use" without a
+ * push_off/pop_off pair of its own on the fast path.
  */
-static struct pmem_cpu *lock_my_list(void)
+static inline __attribute__((always_inline)) struct pmem_cpu *lock_my_list(void)
 {
-    for (;;) {
-        struct pmem_cpu *c = &pmem_cpus[cpuid()];
-        acquire(&c->lock);
-        if (c == &pmem_cpus[cpuid()])
-            return c;
-        release(&c->lock);
-    }
+    struct pmem_cpu *c = &pmem_cpus[cpuid()];
+    acquire(&c->lock);
+    if (__builtin_expect(c != &pmem_cpus[cpuid()], 0))
+        c = relock_my_list(c);
+    return c;
 }
 
 /*
