@@ -165,6 +165,7 @@ static inline __attribute__((always_inline)) struct pmem_cpu *lock_my_list(void)
  * partial chunk. A first round skips lists that look empty without touching their
  * locks; a second round looks at every list under its lock, and only then may the
  * answer be NULL (see "NULL means empty" above). Called holding no pmem lock.
+ * Lock order: pmem.steal, then one list lock at a time (never two: no cycle).
  */
 __attribute__((noinline)) static struct pmem_page *steal(void)
 {
@@ -178,7 +179,7 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
             if (round == 0 && list_pages(v) == 0)
                 continue;
             acquire(&v->lock);
-            if (v == c) { /* the thread moved here before steal(): this list may have pages */
+            if (v == c) { /* the thread may have moved here since its list was empty */
                 p = pop_page(c);
                 release(&c->lock);
                 continue;

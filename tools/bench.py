@@ -249,14 +249,15 @@ def print_drain_table(rows):
           "them, %s times; the others allocate and free single pages, or sleep: solo)\n"
           % rows[0]["rounds"])
     print("| allocator | harts | pages | most missed at a NULL | calls | longest call (us) "
-          "| longest quiet call (us) | calls over %d us | contentions | bounces |"
+          "| longest quiet call, solo (us) | calls over %d us | contentions | bounces |"
           % TARGET_DRAIN_CALL_US)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print("| %s%s | %s | %s | %s | %s | %.1f | %.1f | %s | %s | %s |" % (
+        print("| %s%s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s |" % (
             ALLOC_NAMES.get(r["alloc"], r["alloc"]), ", solo" if r.get("solo") == "1" else "",
             r["harts"], r["pages"], r["missed"], r["calls"], int(r["longest_ns"]) / 1000.0,
-            int(r["quiet_ns"]) / 1000.0, r["over_%dus" % TARGET_DRAIN_CALL_US],
+            "%.1f" % (int(r["quiet_ns"]) / 1000.0) if r.get("solo") == "1" else "-",
+            r["over_%dus" % TARGET_DRAIN_CALL_US],
             r["contentions"], r["bounces"]))
     solo = [r for r in rows if r.get("solo") == "1"]
     if solo:
