@@ -9,6 +9,7 @@
  *    other all the time while the victims allocate and free
  *  - the steal path: with every page on CPU 0's list, the other harts must steal, in
  *    batches of at most PMEM_BATCH pages; every page and every counter is accounted for
+ *  - one steal from a list of full batches moves exactly PMEM_BATCH pages
  *  - exhaustion: every hart at once sees NULL, and allocation works again after frees
  *  - NULL means empty: harts drain every list at once, stealing from each other, and
  *    none gets NULL while pmem_free_pages() still counts a page
