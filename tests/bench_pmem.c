@@ -14,7 +14,8 @@
  * The pairs workload also runs over the `lock` calibration below: its rate is the
  * best any allocator taking one lock per call can reach on this machine.
  * Before every per-CPU run the pages are dealt out evenly over the lists, so that
- * pairs and bursts work on each hart's own list only: their spins should be 0.
+ * pairs and bursts work on each hart's own list only: their spins, contentions and
+ * bounces should be 0.
  *
  * bench_pmem_instr counts instructions per alloc+free pair with rdinstret on the
  * calling hart: the best of INSTR_RUNS runs (a run a timer tick lands in counts the
@@ -22,6 +23,9 @@
  * empty functions (the loop's own cost), and `lock`, functions that only take and drop
  * a spinlock (what kernel/spinlock.c costs per call, which no allocator with a lock
  * per call can go below).
+ *
+ * bench_pmem_drain is the steal-heavy case: one hart drains every page while the
+ * others allocate and free single pages (see its section below).
  */
 #include "tests/bench_pmem.h"
 
@@ -507,8 +511,10 @@ int bench_pmem_drain(void)
     }
     failed |= drain_measure(&pmem_ops_baseline, 0);
     failed |= pmem_baseline_teardown() != 0;
+    lockstat_reset(); /* lockstat's hold times (Debug builds) of the solo run alone */
     failed |= drain_measure(&pmem_ops_percpu, 1);
     pmem_stats_print();
+    lockstat_print();
     return failed ? -1 : 0;
 }
 
