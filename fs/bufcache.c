@@ -1,3 +1,4 @@
+/* LAB(locks) begin bcache-design */
 /*
  * Description: the buffer cache (interface in bufcache.h): nbuf buffers in
  * BCACHE_NBUCKET hash buckets with one lock each, and a CLOCK hand for eviction.
@@ -31,7 +32,9 @@
  * more of those than there are holders), so a miss costs O(1) amortised whatever
  * nbuf is. The hand gives up after two sweeps (the second one
  * ignores the bits): then every buffer was in use, and bread waits for one (below).
- *
+ */
+/* LAB(locks) end bcache-design */
+/*
  * Waiting for a buffer: with many harts, every buffer can be in use for a moment under
  * normal load. bread then sleeps on free_waiters under free_lock until a brelse or
  * bunpin drops some refcnt to 0, and tries again. Only if the calling thread itself
@@ -149,26 +152,34 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
     return 0;
 }
 
+/* The buffer holding the block in bucket bk, or NULL. The caller holds bk's lock. */
+static struct buf *find(struct bcache_bucket *bk, uint32_t dev, uint64_t blockno)
+{
+    struct list_node *n;
+    list_for_each(n, &bk->list) {
+        struct buf *b = list_entry(n, struct buf, link);
+        if (b->dev == dev && b->blockno == blockno)
+            return b;
+    }
+    return NULL;
+}
+
 /* Hit path: takes a reference to the buffer holding the block, or returns NULL. */
 static struct buf *lookup(struct bcache *c, uint32_t dev, uint64_t blockno)
 {
     struct bcache_bucket *bk = bucket(c, dev, blockno);
-    struct list_node *n;
     acquire(&bk->lock);
-    list_for_each(n, &bk->list) {
-        struct buf *b = list_entry(n, struct buf, link);
-        if (b->dev == dev && b->blockno == blockno) {
-            b->refcnt++;
-            __atomic_store_n(&b->referenced, 1, __ATOMIC_RELAXED);
-            bk->hits++;
-            release(&bk->lock);
-            return b;
-        }
+    struct buf *b = find(bk, dev, blockno);
+    if (b) {
+        b->refcnt++;
+        __atomic_store_n(&b->referenced, 1, __ATOMIC_RELAXED);
+        bk->hits++;
     }
     release(&bk->lock);
-    return NULL;
+    return b;
 }
 
+/* LAB(locks) begin bcache-miss */
 /*
  * The CLOCK hand: finds a buffer nobody uses, takes it out of its bucket and returns
  * it with refcnt 1 (owned by the caller), or NULL after two sweeps. The caller holds
@@ -222,6 +233,7 @@ static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
     release(&c->evict_lock);
     return b;
 }
+/* LAB(locks) end bcache-miss */
 
 /*
  * The hand found every buffer in use: sleeps until one is let go and returns 0 (the

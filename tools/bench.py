@@ -17,6 +17,8 @@ prints one machine-readable line per measurement and powers off:
     where rdinstret counts guest instructions exactly and repeatably,
   - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
     `bench=lock_bounces` (bounces per 1000 acquires of each design beside its baseline),
+  - boots `bench=pmem_drain` at 4 harts (or the most asked for), 2 GiB, under -icount:
+    one hart drains every page while the others allocate and free single pages,
   - prints Markdown tables (medians over the rounds) and the three targets of issue 3,
   - writes pmem.csv, pmem_instr.csv, pmem_raw.csv and, with gnuplot, pmem.png into --out,
     and every console log into --out/logs,
@@ -32,6 +34,7 @@ Only the standard library is used; any python3 >= 3.9 runs it.
 import argparse
 import csv
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,6 +45,8 @@ import time
 TARGET_OWN_LIST_SPINS = 0
 TARGET_SPEEDUP_2_HARTS = 1.8
 TARGET_INSTR_PER_PAIR = 60
+TARGET_DRAIN_CALL_US = 20  # the longest call bounds the longest pmem lock hold
+DRAIN_MEM = "2G"
 
 ALLOC_NAMES = {
     "percpu": "per-CPU lists (mm/pmem.c)",
@@ -51,10 +56,10 @@ ALLOC_NAMES = {
 }
 
 
-def boot(args, smp, append, extra, log_name):
+def boot(args, smp, append, extra, log_name, mem=None):
     """Runs one QEMU boot; returns (status, console text). Keeps the console in a log."""
     cmd = [args.qemu, "-machine", "virt", "-bios", args.bios, "-kernel", args.kernel,
-           "-smp", str(smp), "-m", args.mem, "-nographic", "-append", append] + extra
+           "-smp", str(smp), "-m", mem or args.mem, "-nographic", "-append", append] + extra
     log_path = os.path.join(args.out, "logs", log_name)
     start = time.monotonic()
     try:
@@ -213,6 +218,63 @@ def print_targets(summary, per_pair):
               % (per_pair["lock"] - per_pair["null"]))
 
 
+def print_lock_table(rows):
+    """Contentions and bounces per 1000 acquires of each allocator's locks, per workload."""
+    sums = {}
+    for row in rows:
+        if row.get("bench") != "pmem" or "bounces" not in row:
+            continue
+        key = (row["workload"], int(row["harts"]), row["alloc"])
+        s = sums.setdefault(key, [0, 0, 0])
+        s[0] += int(row["acquires"])
+        s[1] += int(row["contentions"])
+        s[2] += int(row["bounces"])
+    if not sums:
+        return
+    print("\n### pmem locks: contentions and bounces (all rounds added up)\n")
+    print("| workload | harts | allocator | acquires | contentions | bounces "
+          "| bounces / 1000 acquires |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for key in sorted(sums, key=lambda k: (workload_order(k[0]), k[1], alloc_order(k[2]))):
+        a, c, b = sums[key]
+        print("| %s | %d | %s | %d | %d | %d | %.1f |" % (
+            key[0], key[1], ALLOC_NAMES.get(key[2], key[2]), a, c, b, 1000.0 * b / a if a else 0))
+    own = [v for (w, h, a), v in sums.items() if a == "percpu" and w in ("pairs", "bursts")]
+    print("\nOwn lists (pairs, bursts): %d contentions and %d bounces on pmem locks (wanted: 0)."
+          % (sum(v[1] for v in own), sum(v[2] for v in own)))
+
+
+def print_drain_table(rows):
+    rows = [r for r in rows if r.get("bench") == "pmem_drain"]
+    if not rows:
+        return
+    print("\n### pmem: steal-heavy drain (one hart takes every page, page by page, and frees "
+          "them, %s times; the others allocate and free single pages, or sleep: solo)\n"
+          % rows[0]["rounds"])
+    print("| allocator | harts | pages | most missed at a NULL | calls | longest call (us) "
+          "| longest quiet call, solo (us) | calls over %d us | contentions | bounces |"
+          % TARGET_DRAIN_CALL_US)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print("| %s%s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s |" % (
+            ALLOC_NAMES.get(r["alloc"], r["alloc"]), ", solo" if r.get("solo") == "1" else "",
+            r["harts"], r["pages"], r["missed"], r["calls"], int(r["longest_ns"]) / 1000.0,
+            "%.1f" % (int(r["quiet_ns"]) / 1000.0) if r.get("solo") == "1" else "-",
+            r["over_%dus" % TARGET_DRAIN_CALL_US],
+            r["contentions"], r["bounces"]))
+    solo = [r for r in rows if r.get("solo") == "1"]
+    if solo:
+        us = int(solo[0]["quiet_ns"]) / 1000.0
+        print("\nLongest pmem critical section, bounded by the longest quiet call of the solo "
+              "drain (wanted <= %d us): %.1f us, %s." % (TARGET_DRAIN_CALL_US, us,
+                                                      "met" if us <= TARGET_DRAIN_CALL_US else "NOT met"))
+    print("\nNo pmem lock is held longer than the longest call that took it. Under -icount a "
+          "call's time also counts the turns QEMU gives the other harts; a quiet call saw no "
+          "timer tick on any hart, and in the solo run it measures the calling hart's own "
+          "instructions (1 ns each). A NULL may miss at most one page per other hart (the one "
+          "it holds).")
+
+
 def write_csv(path, header, rows):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -343,9 +405,13 @@ def main():
     if load > os.cpu_count() / 2:
         print("bench: warning: the host is busy: harts share its cores with other work, so "
               "rates are low and noisy (ratios measured in one boot hold up better)")
-    rows, failed, lab = [], False, False
+    rows, failed, one_list = [], False, False
     runs = [(h, "bench=pmem", [], "pmem-smp%d.log" % h) for h in harts]
     runs.append((1, "bench=pmem_instr", ["-icount", "shift=0"], "pmem_instr-icount.log"))
+    drain_harts = 4 if 4 in harts else max(harts)
+    if drain_harts > 1:
+        runs.append((drain_harts, "bench=pmem_drain", ["-icount", "shift=0"],
+                     "pmem_drain-smp%d-icount.log" % drain_harts))
     # The lock itself (tests/bench_lock.c, reported by tools/bench_lock.py): its
     # instructions on one hart under -icount, its fairness at 8 harts, and bounces per
     # design (with the disk boot when there is a disk, so the cache rows come too).
@@ -362,7 +428,8 @@ def main():
     for smp, append, extra, log in runs:
         if args.disk and log.startswith("disk-"):
             shutil.copyfile(args.disk, copy)  # every run starts from the pristine image
-        status, text = boot(args, smp, append, extra, log)
+        status, text = boot(args, smp, append, extra, log,
+                            DRAIN_MEM if append == "bench=pmem_drain" else None)
         got = parse(text)
         if status != 0 or "BENCH-END" not in text or not got:
             failed = True
@@ -374,19 +441,22 @@ def main():
                       % log)
                 break
         rows += got
-        lab = lab or "Lab mode: one list" in text  # pmem_init's boot line
+        # pmem_init's boot line says how many lists there are: one on several harts is a
+        # single-lock allocator (the locks lab's starter, or a student's unfinished one).
+        one_list = one_list or (smp > 1 and re.search(r"^pmem: .* on 1 lists", text, re.M))
 
-    if lab:
-        ALLOC_NAMES["percpu"] = "one list (mm/pmem.c, Lab mode)"
-        print("\nbench: a Lab mode kernel (-DHARTOS_LAB_SINGLE_LOCK=ON): mm/pmem.c has one "
-              "free list and fs/bufcache.c one bucket, so every row below is a single-lock "
-              "design and the targets cannot be met; `ninja -C build bench` is the real one")
+    if one_list:
+        ALLOC_NAMES["percpu"] = "one list (mm/pmem.c)"
+        print("\nbench: mm/pmem.c keeps one free list on several harts (the locks lab's "
+              "starter?): its rows below are a single-lock design and the targets cannot be met")
     summary = summarise(rows)
     per_pair = instr_figures(rows)
     if summary:
         print_pmem_table(summary)
     if per_pair:
         print_instr_table(per_pair)
+    print_lock_table(rows)
+    print_drain_table(rows)
     print_targets(summary, per_pair)
     write_outputs(args, rows, summary, per_pair)
     print("\nbench: CSV written: %s" % ", ".join(os.path.join(args.out, n) for n in

@@ -231,9 +231,12 @@ def source_line(path, needle):
 
 
 class Checker:
-    def __init__(self, sec, console, smp, lab):
+    def __init__(self, sec, console, smp):
         self.sec, self.console, self.smp, self.problems = sec, console, smp, []
-        self.nlists = 1 if lab else smp  # Lab mode (HARTOS_LAB_SINGLE_LOCK): one pmem list
+        # One pmem list per hart, or one for a single-list allocator (the lab's starter):
+        # the kernel says which at boot.
+        m = re.search(r"pmem: \d+ pages .* on (\d+) lists", console)
+        self.nlists = int(m.group(1)) if m else smp
 
     def expect(self, ok, what):
         if not ok:
@@ -341,8 +344,8 @@ class Checker:
         threads, table = self.common(2)
         # The pmem suite printed its counters last (own_lists_never_spin); nothing has
         # allocated or freed since, so the tables must be equal, column for column.
-        printed = re.findall(r"^cpu +allocs +frees .*\n((?:\d+(?: +\d+){8}\n)+)", self.console, re.M)
-        ours = [r[:9] for r in rows(self.sec.get("2 hartos-pmem", [])) if r[0].isdigit()]
+        printed = re.findall(r"^cpu +allocs +frees .*\n((?:\d+(?: +\d+){10}\n)+)", self.console, re.M)
+        ours = [r[:11] for r in rows(self.sec.get("2 hartos-pmem", [])) if r[0].isdigit()]
         self.expect(printed and [l.split() for l in printed[-1].splitlines()] == ours,
                     "stop 2: hartos-pmem differs from the kernel's last pmem table:\n%s\nvs\n%s"
                     % (printed[-1] if printed else "(none printed)", ours))
@@ -407,7 +410,6 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--log", required=True)
     ap.add_argument("--name", default="gdb_commands")
-    ap.add_argument("--lab", action="store_true", help="kernel built with HARTOS_LAB_SINGLE_LOCK")
     args = ap.parse_args(argv)
     args.kernel = os.path.abspath(args.kernel)
     if not os.path.isfile(args.kernel):
@@ -422,7 +424,7 @@ def main(argv=None) -> int:
     log_lines = []
     transcript, console, problems = run(args, log_lines)
     if not problems:
-        c = Checker(sections(transcript), console, args.smp, args.lab)
+        c = Checker(sections(transcript), console, args.smp)
         if args.scenario == "stress":
             c.stress()
         else:
