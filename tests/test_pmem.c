@@ -536,7 +536,7 @@ static void drain_worker(void *arg)
 KTEST(pmem, drain_on_every_hart_sees_null_only_when_empty)
 {
     static struct drain_args args;
-    struct snapshot before, after;
+    static struct snapshot before, after; /* 64 per-CPU rows: too big for a one-page stack */
     args = (struct drain_args){.b = {.n = ncpu}};
     size_t n0 = gather_on_this_cpu(), pool = (size_t)ncpu * DRAIN_POOL;
     void *aside = 0;
