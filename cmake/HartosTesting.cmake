@@ -112,6 +112,24 @@ add_test(NAME docs_check
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(docs_check PROPERTIES LABELS host TIMEOUT 30)
 
+# Every transcript and code excerpt in docs/ and README.md still matches the tree
+# (tools/docs_transcripts.py): each fenced block's marker names the command, monitor
+# session, gdb session or source file it comes from; QEMU runs are cached per build in
+# build/docs-cache. `ninja docs-update` rewrites drifted blocks in place.
+add_test(NAME docs_transcripts
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores})
+# The pages run `ctest -R '^boot@'` themselves: after those tests, never beside them.
+set_tests_properties(docs_transcripts PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
+  DEPENDS "boot@smp1;boot@smp2;boot@smp4" LABELS host TIMEOUT 300)
+add_custom_target(docs-update
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores} --update -v
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR}
+  DEPENDS hartos.elf disk_image
+  USES_TERMINAL
+  COMMENT "Rewriting the docs' transcripts from real runs of the current tree")
+
 # Bad input from outside (kernel command line values, device tree oddities): one clear
 # line each and no crash (tools/badinput_test.py).
 add_test(NAME bad_input
