@@ -6,9 +6,12 @@ Every fenced block in docs/*.md and README.md carries a marker, an HTML comment 
 the line right before its opening fence, that says where its text comes from:
 
   <!-- source: kernel/spinlock.c acquire -->
-      A code excerpt. Whitespace-normalised, it must occur in that file, inside the
-      definition of the name (function, struct, enum or macro) when one is given. A line
-      holding only `...` elides code: the pieces must occur in that order.
+  <!-- source: kernel/spinlock.c acquire from="interrupts_push" to="^    }" -->
+      A code excerpt: the whole definition of the name (function, struct, enum, macro,
+      asm label) in that file, or with from=/to= (regexes) the lines of it from the first
+      line matching from= to the next matching to=. Compared whitespace-normalised, and
+      regenerated from the source by --update. An excerpt with lines holding only `...`
+      (elided code) is only checked: its pieces must occur in that order.
   <!-- run -->
       A shell session. The block's `$ ` lines (with `\\` continuations) are run from the
       top of the repository (bash, `build/` is the build folder) and the lines after each
@@ -192,19 +195,50 @@ def definition(src, name):
     return None
 
 
-def check_source(root, b):
+def excerpt_region(root, b):
+    """(text the excerpt is checked against, where, error): the file, or the name's
+    definition in it, or with from=/to= the lines of that from the first line matching
+    from= to the next line matching to=."""
     if not b.args:
-        return "source marker names no file"
+        return None, None, "source marker names no file"
     path = os.path.join(root, b.args[0])
     if not os.path.isfile(path):
-        return "%s does not exist" % b.args[0]
+        return None, None, "%s does not exist" % b.args[0]
     text = open(path, encoding="utf-8", errors="replace").read()
     where = b.args[0]
     if len(b.args) > 1:
         text = definition(text, b.args[1])
         where = "%s (%s)" % (b.args[0], b.args[1])
         if text is None:
-            return "%s defines no %s" % (b.args[0], b.args[1])
+            return None, where, "%s defines no %s" % (b.args[0], b.args[1])
+    if "from" in b.opts:
+        lines = text.split("\n")
+        start = next((i for i, l in enumerate(lines) if re.search(b.opts["from"], l)), None)
+        if start is None:
+            return None, where, "no line matches from=%r in %s" % (b.opts["from"], where)
+        end = start
+        if "to" in b.opts:
+            end = next((i for i in range(start, len(lines))
+                        if re.search(b.opts["to"], lines[i])), None)
+            if end is None:
+                return None, where, "no line matches to=%r after from= in %s" % (
+                    b.opts["to"], where)
+        text = "\n".join(lines[start:end + 1])
+    return text, where, None
+
+
+def elided(b):
+    return any(l.strip() in ("...", "/* ... */", "// ...") for l in b.body)
+
+
+def regen_source(root, b):
+    """A whole definition or a from=/to= region is regenerated from the source; an excerpt
+    with `...` elisions can only be checked (its pieces must occur in order)."""
+    text, where, err = excerpt_region(root, b)
+    if err:
+        return None, err
+    if not elided(b) and (len(b.args) > 1 or "from" in b.opts):
+        return dedent(text.split("\n")), None
     hay, pos = norm(text), 0
     pieces, cur = [], []
     for line in b.body:
@@ -221,15 +255,20 @@ def check_source(root, b):
         k = hay.find(needle, pos)
         if k < 0:
             first = next(l for l in piece if l.strip())
-            # Name the first excerpt line that is not in the source, to make the fix easy.
-            for l in piece:
+            for l in piece:  # name the first excerpt line that is gone, to make the fix easy
                 if l.strip() and norm(l) not in hay:
                     first = l
                     break
-            return "excerpt no longer occurs in %s; first line not found: %s" % (
-                where, first.strip())
+            return None, ("excerpt no longer occurs in %s (an excerpt with `...` cannot be "
+                          "regenerated: edit it); first line not found: %s" % (
+                              where, first.strip()))
         pos = k + len(needle)
-    return None
+    return None, None
+
+
+def dedent(lines):
+    ind = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
+    return [l[ind:].rstrip() for l in lines]
 
 
 # ---------------------------------------------------------------------------------------
@@ -518,9 +557,7 @@ def main(argv=None):
 
     for b in blocks:
         if b.kind == "source":
-            err = check_source(root, b)
-            if err:
-                problems.append("%s: %s" % (b.where(), err))
+            b.new, b.error = regen_source(root, b)
 
     env = Env(root, args.build, args.jobs, args.verbose)
     try:
@@ -573,15 +610,19 @@ def main(argv=None):
             if b.new is None:
                 continue
             b.new = [l.rstrip() for l in b.new]
-            same = same_structure(b.body, b.new, b.opts.get("compare"))
+            if b.kind == "source":  # code: every character counts, blanks aside
+                same = norm("\n".join(b.body)) == norm("\n".join(b.new))
+            else:
+                same = same_structure(b.body, b.new, b.opts.get("compare"))
             if args.update and (not same or args.all and b.new != b.body):
                 edits.append(b)
             elif not same:
                 diff = difflib.unified_diff(b.body, b.new, "%s (the page)" % b.where(),
-                                            "what `%s` prints now" % b.kind, lineterm="", n=1)
-                problems.append("%s: the %s block no longer matches (numbers, blanks and "
-                                "order are ignored; this is structural):\n  %s" % (
-                                    b.where(), b.kind, "\n  ".join(diff)))
+                                            "the tree now (%s)" % " ".join([b.kind] + b.args), lineterm="", n=1)
+                why = ("the excerpt differs from %s" % " ".join(b.args) if b.kind == "source"
+                       else "numbers, blanks and order are ignored; this is structural")
+                problems.append("%s: the %s block no longer matches (%s):\n  %s" % (
+                    b.where(), b.kind, why, "\n  ".join(diff)))
         if edits:
             for b in sorted(edits, key=lambda b: -b.start):
                 lines[b.start + 1:b.end] = b.new
