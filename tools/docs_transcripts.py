@@ -23,9 +23,11 @@ the line right before its opening fence, that says where its text comes from:
   <!-- gdb smp=2 append="ktest=..." -->
       A gdb session: QEMU starts paused with a gdb server, gdb runs the block's `(gdb) `
       commands in batch mode with build/gdbinit's setup, each followed by its output.
-  <!-- saved: docs/results/bench.txt -->
-      Output of a long run (bench, soak) saved by a real run of its tool (see the file's
-      first line for the command); the block shows it (keep= lines) and must match it.
+  <!-- saved: docs/results/bench.txt from="^\\| inflight" -->
+      Output of a long run (bench, soak) saved by a real run of its tool (the file's
+      first line names the command; `ninja docs-bench` writes it). The block shows the
+      lines from the first matching from= up to the next blank line (or keep= lines) and
+      must match them.
   <!-- input -->   something to type (no output): not checked.
   <!-- figure -->  a drawing or a hand-made table (a timeline, a lock order): not checked.
 
@@ -356,7 +358,20 @@ def commands_of(body):
     return cmds
 
 
-def run_block(env, b):
+def run_page_blocks(env, bs):
+    """A page's run blocks in page order: a later block may read a log an earlier one
+    wrote, so each block's cache key includes the commands of every block before it."""
+    results, before = [], []
+    for b in bs:
+        try:
+            results.append(run_block(env, b, before))
+        except Exception as e:
+            results.append((None, str(e)))
+        before = before + [c for c, _ in commands_of(b.body)]
+    return results
+
+
+def run_block(env, b, before=()):
     """Runs the block's commands in order, in one bash each; the block is cached whole, so
     a command may read what an earlier one in the same block wrote."""
     cmds = commands_of(b.body)
@@ -376,7 +391,7 @@ def run_block(env, b):
             outs.append(p.stdout.decode("utf-8", "replace"))
         return outs
 
-    outs = env.cached(["run", [c for c, _ in cmds]], go)
+    outs = env.cached(["run", [c for c, _ in cmds], list(before)], go)
     out = []
     for (cmd, shown), text in zip(cmds, outs):
         lines = [l for l in env.shown(text).rstrip("\n").split("\n") if l.strip()]
@@ -526,9 +541,44 @@ def regen_saved(env, b):
     lines = open(path, encoding="utf-8").read().rstrip("\n").split("\n")
     if lines and lines[0].startswith("# saved from:"):
         lines = lines[1:]
+    if "from" in b.opts:  # one table: from its first line to the blank line after it
+        start = next((i for i, l in enumerate(lines) if re.search(b.opts["from"], l)), None)
+        if start is None:
+            return None, "%s has no line matching from=%r" % (b.args[0], b.opts["from"])
+        end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+        lines = lines[start:end]
     if "keep" in b.opts:
         lines = [l for l in lines if re.search(b.opts["keep"], l)]
     return lines, None
+
+
+def save_run(root, args):
+    """Runs a long command, echoing it, and keeps its output (paths as a clone shows them)
+    in a file under docs/ whose first line names the command."""
+    cmd = args.pages
+    if not cmd:
+        print("docs: --save needs a command after --")
+        return 2
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = []
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace")
+        sys.stdout.write(line)
+        out.append(line)
+    if p.wait() != 0:
+        print("docs: `%s` failed (status %d); %s left as it was" % (
+            " ".join(cmd), p.returncode, args.save))
+        return 1
+    build = os.path.abspath(args.build)
+    text = "".join(out).replace(build, SHOWN_ROOT + "/build").replace(root, SHOWN_ROOT)
+    # ninja's own progress lines are not the tool's output
+    text = "\n".join(l for l in text.split("\n") if not re.match(r"^\[\d+/\d+\] ", l))
+    path = os.path.join(root, args.save)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("# saved from: %s\n%s\n" % (args.shown or " ".join(cmd), text.strip("\n")))
+    print("docs: saved the output in %s" % args.save)
+    return 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -541,9 +591,16 @@ def main(argv=None):
     ap.add_argument("--all", action="store_true", help="with --update: rewrite every block")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("-v", "--verbose", action="store_true")
-    ap.add_argument("pages", nargs="*", help="only these pages (e.g. 05-pmem.md)")
+    ap.add_argument("--save", metavar="FILE",
+                    help="run the command after -- (a long run: bench, soak), show its output "
+                         "and save it in FILE for <!-- saved: FILE --> blocks")
+    ap.add_argument("--shown", help="with --save: the command as the docs name it")
+    ap.add_argument("pages", nargs="*", help="only these pages (e.g. 05-pmem.md); with "
+                    "--save: the command to run")
     args = ap.parse_args(argv)
     root = os.path.abspath(args.root)
+    if args.save:
+        return save_run(root, args)
     if not os.path.isfile(os.path.join(args.build, "hartos.elf")):
         print("docs: %s/hartos.elf not found: build first (ninja -C %s)" % (args.build, args.build))
         return 1
@@ -571,11 +628,13 @@ def main(argv=None):
         for key, bs in groups.items():
             cmds = [c for b in bs for c in monitor_commands(b)]
             futures[key] = env.pool.submit(monitor_session, env, key[0], key[1], cmds)
-        jobs = []
+        jobs, page_runs = [], []
+        for page, (_, bs) in parsed.items():
+            runs = [b for b in bs if b.kind == "run"]
+            if runs:
+                page_runs.append((runs, env.pool.submit(run_page_blocks, env, runs)))
         for b in blocks:
-            if b.kind == "run":
-                jobs.append((b, env.pool.submit(run_block, env, b)))
-            elif b.kind == "gdb":
+            if b.kind == "gdb":
                 jobs.append((b, env.pool.submit(regen_gdb, env, b)))
             elif b.kind == "saved":
                 jobs.append((b, env.pool.submit(regen_saved, env, b)))
@@ -596,6 +655,9 @@ def main(argv=None):
                 b.new, b.error = fut.result()
             except Exception as e:
                 b.new, b.error = None, str(e)
+        for runs, fut in page_runs:
+            for b, (new, err) in zip(runs, fut.result()):
+                b.new, b.error = new, err
     finally:
         env.pool.shutdown(wait=True)
         shutil.rmtree(env.work, ignore_errors=True)
