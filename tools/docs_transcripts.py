@@ -20,9 +20,11 @@ the line right before its opening fence, that says where its text comes from:
       A kernel monitor session. Lines before the first `hartos> ` are the boot console
       (choose them with keep=); each `hartos> CMD` line is typed and followed by the
       reply. All monitor blocks with the same smp= and mem= share one scripted boot.
-  <!-- gdb smp=2 append="ktest=..." -->
-      A gdb session: QEMU starts paused with a gdb server, gdb runs the block's `(gdb) `
-      commands in batch mode with build/gdbinit's setup, each followed by its output.
+  <!-- gdb smp=2 append="ktest=..." [stop=REGEX] -->
+      A gdb session: QEMU starts paused with a gdb server, gdb-multiarch (with the
+      settings of build/gdbinit and tools/gdb/hartos.py) reads the block's `(gdb) `
+      commands, each followed by its output. stop=REGEX: when the console shows it, gdb
+      gets a SIGINT (the student's Ctrl-C), which ends the running `continue`.
   <!-- saved: docs/results/bench.txt from="^\\| inflight" -->
       Output of a long run (bench, soak) saved by a real run of its tool (the file's
       first line names the command; `ninja docs-bench` writes it). The block shows the
@@ -477,54 +479,77 @@ def free_port():
 
 
 def regen_gdb(env, b):
+    """QEMU paused with a gdb server; gdb-multiarch reads the block's commands from a pipe
+    (as a student types them). With stop=REGEX, once the console shows REGEX gdb gets a
+    SIGINT, a student's Ctrl-C, which ends the `continue` it is in."""
     from ktest_runner import kernel_cmdline
     cmds = [l[len("(gdb) "):] for l in b.body if l.startswith("(gdb) ")]
     smp, mem = b.opts.get("smp", "2"), b.opts.get("mem", "128M")
-    append = b.opts.get("append", "ktest=boot")
+    append, stop = b.opts.get("append", "ktest=boot"), b.opts.get("stop")
+    timeout = float(b.opts.get("timeout", 90))
 
     def go():
         port = free_port()
-        log = os.path.join(env.build, "logs", "docs_gdb.%d.console" % port)
+        console = os.path.join(env.build, "logs", "docs_gdb.%d.console" % port)
+        os.makedirs(os.path.dirname(console), exist_ok=True)
         qemu = subprocess.Popen(
             [env.qemu(), "-machine", "virt", "-nographic", "-bios", env.bios(), "-kernel",
              os.path.join(env.build, "hartos.elf"), "-smp", smp, "-m", mem, "-append",
              kernel_cmdline(append, int(smp), mem), "-gdb", "tcp:127.0.0.1:%d" % port, "-S"],
-            stdin=subprocess.DEVNULL, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, stdout=open(console, "w"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        script = ["set pagination off", "set confirm off", "set architecture riscv:rv64",
+        script = ["set pagination off", "set confirm off", "set width 0",
+                  "set architecture riscv:rv64",
                   "file %s" % os.path.join(env.build, "hartos.elf"),
                   "source %s" % os.path.join(env.root, "tools", "gdb", "hartos.py"),
                   "target remote 127.0.0.1:%d" % port]
         for i, c in enumerate(cmds):
             script += ["echo @@%d\\n" % i, c]
-        script += ["echo @@end\\n", "kill"]
-        path = log[:-len(".console")] + ".gdb"
-        with open(path, "w") as fh:
-            fh.write("\n".join(script) + "\n")
+        script += ["echo @@end\\n", "kill", "quit"]
+        gdb = subprocess.Popen([env.cfg.get("HARTOS_GDB", "gdb-multiarch"), "-q", "-nx"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+        done = threading.Event()
+
+        def interrupt():
+            end = time.monotonic() + timeout
+            while stop and not done.is_set() and time.monotonic() < end:
+                with open(console, errors="replace") as fh:
+                    if re.search(stop, fh.read(), re.M):
+                        time.sleep(0.5)
+                        gdb.send_signal(signal.SIGINT)
+                        return
+                time.sleep(0.1)
+        watcher = threading.Thread(target=interrupt, daemon=True)
+        watcher.start()
         try:
-            p = subprocess.run([env.cfg.get("HARTOS_GDB", "gdb-multiarch"), "-q", "-nx",
-                                "-batch", "-x", path], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               timeout=float(b.opts.get("timeout", 90)))
-            out = p.stdout.decode("utf-8", "replace")
+            out, _ = gdb.communicate(("\n".join(script) + "\n").encode(), timeout=timeout)
+            out = out.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            gdb.kill()
+            out = gdb.communicate()[0].decode("utf-8", "replace")
         finally:
-            try:
-                os.killpg(qemu.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            done.set()
+            for p in (qemu,):
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             qemu.wait()
+            os.unlink(console)
+        out = out.replace("(gdb) ", "")  # the prompts gdb prints while it reads a pipe
         parts = {}
         for m in re.finditer(r"^@@(\d+)\n(.*?)(?=^@@)", out, re.M | re.S):
             parts[int(m.group(1))] = m.group(2).rstrip("\n")
         if len(parts) != len(cmds):
-            raise RuntimeError("gdb stopped early:\n" + out[-1500:])
+            raise RuntimeError("gdb did not get through the block's commands:\n" + out[-1500:])
         return [parts[i] for i in range(len(cmds))]
 
-    replies = env.cached(["gdb", smp, mem, append, cmds], go)
+    replies = env.cached(["gdb", smp, mem, append, stop, cmds], go)
     out = []
     for c, r in zip(cmds, replies):
         out.append("(gdb) " + c)
-        out += [l for l in env.shown(r).split("\n") if l] if r else []
+        out += [l for l in env.shown(r).split("\n") if l.strip()] if r else []
     return out, None
 
 
