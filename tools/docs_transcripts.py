@@ -175,6 +175,8 @@ def definition(src, name):
     pat = re.compile(r"^(?!\s)(?:[^;=]*[\s*])?%s\b\s*(\(|\{|$|:|;)|^#define\s+%s\b|"
                      r"^(?:def|class)\s+%s\b|^%s:" % ((re.escape(name),) * 4))
     for i, line in enumerate(lines):
+        if line.startswith(("/*", "//", " *", "*", "#:")) and not line.startswith("#define"):
+            continue  # a comment naming the function is not its definition
         if not pat.search(line) or line.rstrip().endswith(";") and "{" not in line:
             continue
         if line.startswith("#define"):
