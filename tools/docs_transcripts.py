@@ -325,9 +325,11 @@ class Env:
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as fh:
                 return json.load(fh)
-        if self.verbose:
-            print("docs: running %s" % json.dumps(key)[:150], flush=True)
+        t0 = time.monotonic()
         out = fn()
+        if self.verbose:
+            print("docs: ran in %4.1f s: %s" % (time.monotonic() - t0, json.dumps(key)[:110]),
+                  flush=True)
         with open(path + ".tmp", "w", encoding="utf-8") as fh:
             json.dump(out, fh)
         os.replace(path + ".tmp", path)
