@@ -14,12 +14,22 @@
 # one hart under -icount, where its cost line (in build/logs/trace_cost.log) is exact;
 # trace_tool runs the checker on made-up broken dumps.
 #
+# HARTOS_TRACE (on by default) compiles the lock hooks into acquire() and release()
+# (kernel/trace.h trace_lock); the `ninja bench` kernel is built without them, so its
+# lock fast path pays nothing for tracing; the trace-* kernel is built with them.
+#
 # Cache variables: HARTOS_TRACE_EVENTS (events per hart ring in this build's kernel),
 # HARTOS_TRACE_BENCH_EVENTS (the same for the trace-* kernel).
 
 set(HARTOS_TRACE_EVENTS 16384 CACHE STRING "events in each hart's trace ring (a power of two)")
 set(HARTOS_TRACE_BENCH_EVENTS 32768 CACHE STRING "events per hart ring in the trace-* kernel")
-target_compile_definitions(hartos.elf PRIVATE TRACE_RING_EVENTS=${HARTOS_TRACE_EVENTS})
+option(HARTOS_TRACE "trace hooks in acquire/release (off: lock events are not recorded)" ON)
+target_compile_definitions(hartos.elf PRIVATE TRACE_RING_EVENTS=${HARTOS_TRACE_EVENTS}
+  $<$<BOOL:${HARTOS_TRACE}>:HARTOS_TRACE=1>)
+if(NOT HARTOS_TRACE)
+  message(STATUS "hartos: HARTOS_TRACE=OFF: no lock trace hooks, so no trace tests or trace-* targets")
+  return()
+endif()
 
 # --- Tests.
 hartos_add_ktest(SUITE trace SMP 2 APPEND "trace=1")
@@ -46,7 +56,7 @@ add_custom_target(trace-kernel
           -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
           -DCMAKE_BUILD_TYPE=Release -DHARTOS_POISON=OFF -DNCPU=${NCPU}
           -DHARTOS_LAB_SINGLE_LOCK=${HARTOS_LAB_SINGLE_LOCK}
-          -DHARTOS_TRACE_EVENTS=${HARTOS_TRACE_BENCH_EVENTS}
+          -DHARTOS_TRACE_EVENTS=${HARTOS_TRACE_BENCH_EVENTS} -DHARTOS_TRACE=ON
           -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
           -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
   COMMAND ${CMAKE_COMMAND} --build ${hartos_trace_kernel_dir} --target hartos.elf

@@ -14,7 +14,7 @@
  * It is a leaf lock: nothing else is acquired while holding it. It is initialised
  * statically (not registered for lockstat) so that kprintf works before anything else.
  */
-static struct spinlock console_lock = {.name = "console", .class = LOCK_CLASS_CONSOLE, .cpu = -1};
+static struct spinlock console_lock = SPINLOCK_STATIC_TICKET("console", LOCK_CLASS_CONSOLE);
 static volatile int use_uart;
 static volatile int panic_mode;
 

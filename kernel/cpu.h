@@ -15,24 +15,43 @@
 
 #define CPU_LINE_MAX 256 /* console line buffer per hart (console.c) */
 #define CPU_HELD_MAX 8   /* spinlocks one hart may hold at once (lock order checks) */
+/*
+ * sizeof(struct cpu) is 1 << CPU_SHIFT and every struct cpu starts a cache line of its
+ * own, so the lock fast path finds this hart's struct with one shift of tp (no
+ * multiplication), and one hart's push_off count never shares a line with another
+ * hart's console buffer. A field that makes the struct outgrow it: raise CPU_SHIFT.
+ */
+#define CPU_SHIFT 9
 
 struct thread;
 struct spinlock;
 
 struct cpu {
-    uint64_t hartid;                     /* hardware hart id */
-    int id;                              /* logical id, index into cpus[] */
-    volatile int online;                 /* set by the hart itself once it runs in the kernel */
-    int noff;                            /* depth of push_off() nesting */
-    struct spinlock *held[CPU_HELD_MAX]; /* spinlocks held, in acquire order */
+    uint64_t hartid;     /* hardware hart id */
+    int id;              /* logical id, index into cpus[] */
+    volatile int online; /* set by the hart itself once it runs in the kernel */
+    /*
+     * push_off() state, one 32-bit word so that push is a single add: noff is the
+     * nesting depth; intena is SSTATUS_SIE if interrupts were on before the outermost
+     * push_off(), else 0. Only this hart touches it, with interrupts off.
+     */
+    union {
+        struct {
+            uint16_t intena;
+            uint16_t noff;
+        };
+        uint32_t irq;
+    };
     int nheld;
-    int intena;                   /* were interrupts on before the outermost push_off()? */
-    volatile uint64_t ticks;      /* timer interrupts taken */
-    struct thread *thread;        /* running thread, or NULL (scheduler / boot code) */
-    struct context sched_context; /* the scheduler loop, while a thread runs */
-    char line[CPU_LINE_MAX];      /* this hart's unfinished console line */
+    struct spinlock *held[CPU_HELD_MAX]; /* Debug: spinlocks held, in acquire order */
+    volatile uint64_t ticks;             /* timer interrupts taken */
+    struct thread *thread;               /* running thread, or NULL (scheduler / boot code) */
+    struct context sched_context;        /* the scheduler loop, while a thread runs */
+    char line[CPU_LINE_MAX];             /* this hart's unfinished console line */
     int line_len;
-};
+} __attribute__((aligned(1 << CPU_SHIFT)));
+
+_Static_assert(sizeof(struct cpu) == 1 << CPU_SHIFT, "struct cpu outgrew CPU_SHIFT: raise it");
 
 extern struct cpu cpus[NCPU];
 extern int ncpu; /* harts the kernel brings online, <= NCPU */

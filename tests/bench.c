@@ -9,6 +9,7 @@
 #include "kernel/thread.h"
 #include "lib/string.h"
 #include "tests/bench_bufcache.h"
+#include "tests/bench_lock.h"
 #include "tests/bench_pmem.h"
 #include "tests/bench_virtio.h"
 
@@ -20,6 +21,9 @@ static const struct {
     {"pmem_instr", bench_pmem_instr},
     {"bufcache", bench_bufcache},
     {"virtio", bench_virtio},
+    {"lock_instr", bench_lock_instr},         /* one hart, -icount */
+    {"lock_fair", bench_lock_fair},           /* 8 harts */
+    {"lock_bounces", bench_lock_bounces},     /* with the disk boot */
     {"pmem_trace", bench_pmem_trace},         /* tools/trace.py: ninja trace-pmem */
     {"bufcache_trace", bench_bufcache_trace}, /* tools/trace.py: ninja trace-bufcache */
 };

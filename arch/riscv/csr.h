@@ -46,9 +46,32 @@ static inline uint64_t r_fp(void)
     return x;
 }
 
-static inline void intr_on(void) { csr_set(sstatus, SSTATUS_SIE); }
-static inline void intr_off(void) { csr_clear(sstatus, SSTATUS_SIE); }
+/*
+ * Interrupt enable and disable are compiler barriers too ("memory"): without it the
+ * compiler may move a load or store of shared data across them, out of the region
+ * that interrupts off was meant to protect.
+ */
+static inline void intr_on(void)
+{
+    __asm__ volatile("csrsi sstatus, %0" ::"i"(SSTATUS_SIE) : "memory");
+}
+static inline void intr_off(void)
+{
+    __asm__ volatile("csrci sstatus, %0" ::"i"(SSTATUS_SIE) : "memory");
+}
 static inline int intr_get(void) { return (csr_read(sstatus) & SSTATUS_SIE) != 0; }
+/* Turns interrupts off and returns sstatus from before, in one instruction (csrrci). */
+static inline uint64_t intr_save_off(void)
+{
+    uint64_t old;
+    __asm__ volatile("csrrci %0, sstatus, %1" : "=r"(old) : "i"(SSTATUS_SIE) : "memory");
+    return old;
+}
+/* Sets the sstatus bits in sie_bits: SSTATUS_SIE turns interrupts on, 0 does nothing. */
+static inline void intr_restore(uint64_t sie_bits)
+{
+    __asm__ volatile("csrs sstatus, %0" ::"r"(sie_bits) : "memory");
+}
 
 /* Time since boot in timebase ticks (10 MHz on QEMU virt). */
 static inline uint64_t rdtime(void)
@@ -70,4 +93,5 @@ static inline uint64_t rdinstret(void)
     return x;
 }
 
-static inline void wfi(void) { __asm__ volatile("wfi"); }
+/* "memory": a wait for an interrupt is where shared data may change under us. */
+static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
