@@ -10,6 +10,7 @@ static const char *const class_names[LOCK_CLASS_COUNT] = {
     [LOCK_CLASS_BCACHE_BUCKET] = "bcache.bucket",
     [LOCK_CLASS_THREAD] = "thread",
     [LOCK_CLASS_RUNQ] = "runq",
+    [LOCK_CLASS_PMEM_STEAL] = "pmem.steal",
     [LOCK_CLASS_PMEM] = "pmem",
     [LOCK_CLASS_LOCKSTAT] = "lockstat",
     [LOCK_CLASS_CONSOLE] = "console",

@@ -9,14 +9,15 @@
  * not ordered among themselves, only against the ranked classes. Two locks of one
  * ranked class are never held together.
  *
- *   DEFAULT < BCACHE_EVICT < BCACHE_BUCKET < THREAD < RUNQ < PMEM < LOCKSTAT < CONSOLE
+ *   DEFAULT < BCACHE_EVICT < BCACHE_BUCKET < THREAD < RUNQ < PMEM_STEAL < PMEM < LOCKSTAT
+ *   < CONSOLE
  *
  *  - bufcache: the eviction lock, then one bucket lock at a time (fs/bufcache.c)
  *  - sleep/wakeup: a condition lock, then a thread's lock, then a run queue
  *    (kernel/sched.c)
- *  - pmem: one per-CPU list lock at a time, taken last but for output: a steal
- *    unlinks under the victim's lock and releases it before taking its own
- *    (mm/pmem.c); thread_join frees a stack under the thread's lock
+ *  - pmem: one free-list lock at a time, taken last but for output, after the
+ *    allocator's PMEM_STEAL lock if it has one (mm/pmem.c); thread_join frees a
+ *    stack under the thread's lock
  *  - the console and the lock registry are leaves: nothing is taken after them
  */
 #pragma once
@@ -27,6 +28,7 @@ enum lock_class {
     LOCK_CLASS_BCACHE_BUCKET,
     LOCK_CLASS_THREAD,
     LOCK_CLASS_RUNQ,
+    LOCK_CLASS_PMEM_STEAL,
     LOCK_CLASS_PMEM,
     LOCK_CLASS_LOCKSTAT,
     LOCK_CLASS_CONSOLE,

@@ -1,20 +1,6 @@
 /*
  * Description: the physical page allocator (interface in pmem.h).
  *
- * A free page holds the link to the next free page in its first 8 bytes, so the
- * lists cost no memory. Each CPU has its own list; a CPU frees onto and allocates
- * from its own list, and only when that is empty does it touch another CPU's:
- * it steals half of the first non-empty list it finds, going round from its
- * neighbour, so that a CPU that keeps allocating comes back rarely. Finding the middle
- * of a singly linked list means walking to it, under the victim's lock: the price of
- * a list that costs no memory, paid once per batch.
- *
- * Locks: pmem.cpuN protects CPU N's list, its length and its counters. Nobody
- * ever holds two pmem locks: a thief takes the victim's lock, unlinks a batch,
- * releases it, and only then takes its own lock to push the batch. In between the
- * batch is on no list and belongs to the thief alone. pmem locks are leaves: no
- * other lock is taken while one is held, so callers may hold any lock.
- *
  * Safety: one bit per page says "allocated". The bitmap covers every page from the
  * lowest to the highest usable address and is carved from the start of the lowest
  * usable range at init (it needs 1 bit per 4 KiB: one page per 128 MiB). Pages of one
@@ -30,35 +16,237 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/trace.h"
+#include "lib/printf.h"
 
 #ifndef PMEM_POISON
 #define PMEM_POISON 0
 #endif
 
+/* LAB(locks) begin pmem-lists */
+/*
+ * The free lists. A free page holds the links in its first words, so the lists cost
+ * no memory. Each CPU has its own list and its own lock; a CPU frees onto and
+ * allocates from its own list, and only when that is empty does it touch another's.
+ *
+ * A list is kept in chunks of PMEM_BATCH pages, so that taking many pages off it is as
+ * cheap as taking one: a partial chunk (`part`, up to PMEM_BATCH pages linked by
+ * `next`) where pages come and go one at a time, and a stack of full chunks (`full`,
+ * linked by their first page's `chunk`). A free that finds the partial chunk full
+ * pushes it onto the stack and starts a new one; an allocation that finds it empty
+ * pops a full chunk. A thief takes one whole chunk: a full one if there is one, else
+ * the partial one. Every critical section therefore does a fixed amount of work
+ * whatever the memory size: a steal unlinks one chunk, never walks a list, and moves
+ * at most PMEM_BATCH pages. (A steal that walked half the victim's list took
+ * milliseconds at 2 GiB, with interrupts off on every hart waiting for that lock.)
+ *
+ * Locks: pmem.cpuN protects CPU N's chunks, counts and counters. pmem.steal makes
+ * thieves take turns: a thief holds it from its first look at a list until the chunk
+ * it took sits on its own list. Lock order: pmem.steal, then one pmem.cpuN at a time;
+ * nobody ever holds two list locks, and pmem.steal is never taken holding a list
+ * lock, so no cycle can form. pmem locks are leaves: no other lock is taken while
+ * one is held, so callers may hold any lock (kernel/lockorder.h checks all this).
+ *
+ * NULL means empty. pmem_alloc returns NULL only from steal(), after a second look
+ * at every list under its lock, pmem.steal held all along. Holding pmem.steal, no
+ * page changes list: only a thief moves pages between lists, and there is one thief
+ * at a time, so no chunk is ever "in flight" where a look could miss it. A page free
+ * when that last look began therefore stays on its list until its own CPU hands it
+ * out; finding every list empty proves that all such pages were handed out. (A page
+ * freed while the look runs may be missed: that free ran concurrently with the call.)
+ */
 struct pmem_page {
-    struct pmem_page *next;
+    struct pmem_page *next;  /* the next page of this chunk */
+    struct pmem_page *chunk; /* in a full chunk's first page: the next full chunk */
 };
 
 struct pmem_cpu {
-    struct spinlock lock; /* protects free, nfree and the counters */
-    struct pmem_page *free;
-    uint64_t nfree;
+    struct spinlock lock;   /* pmem.cpuN: protects everything below */
+    struct pmem_page *part; /* the partial chunk: npart pages */
+    struct pmem_page *full; /* stack of nfull chunks of PMEM_BATCH pages */
+    uint64_t npart, nfull;  /* read unlocked by thieves (a hint) and pmem_stats */
     uint64_t allocs, frees, steals, stolen, robbed;
-} __attribute__((aligned(64))); /* cache lines of its own: no false sharing between CPUs */
+    char name[16];               /* "pmem.cpuN" */
+} __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
+/* A power of two, so that finding this CPU's list is a shift, not a multiplication. */
+_Static_assert((sizeof(struct pmem_cpu) & (sizeof(struct pmem_cpu) - 1)) == 0, "2^n bytes");
 
 static struct pmem_cpu pmem_cpus[NCPU];
-static int nlists; /* min(machine.nharts, NCPU), set once by pmem_init */
-static const char *const lock_names[] = {"pmem.cpu0",  "pmem.cpu1",  "pmem.cpu2",  "pmem.cpu3",
-                                         "pmem.cpu4",  "pmem.cpu5",  "pmem.cpu6",  "pmem.cpu7",
-                                         "pmem.cpu8",  "pmem.cpu9",  "pmem.cpu10", "pmem.cpu11",
-                                         "pmem.cpu12", "pmem.cpu13", "pmem.cpu14", "pmem.cpu15"};
-_Static_assert(NCPU <= sizeof(lock_names) / sizeof(lock_names[0]), "name the extra pmem locks");
+static int nlists;                 /* min(machine.nharts, NCPU), set once by pmem_init */
+static struct spinlock steal_lock; /* pmem.steal: one thief at a time (see above) */
+
+static uint64_t list_pages(struct pmem_cpu *c)
+{
+    return __atomic_load_n(&c->npart, __ATOMIC_RELAXED) +
+           PMEM_BATCH * __atomic_load_n(&c->nfull, __ATOMIC_RELAXED);
+}
+
+/* Called holding c's lock (or before other harts run). */
+static void push_page(struct pmem_cpu *c, struct pmem_page *p)
+{
+    if (c->npart == PMEM_BATCH) { /* the partial chunk is full: stack it */
+        c->part->chunk = c->full;
+        c->full = c->part;
+        c->nfull++;
+        c->part = 0;
+        c->npart = 0;
+    }
+    p->next = c->part;
+    c->part = p;
+    c->npart++;
+}
+
+/* Called holding c's lock; NULL if c's list is empty. */
+static inline __attribute__((always_inline)) struct pmem_page *pop_page(struct pmem_cpu *c)
+{
+    if (!c->part && c->full) { /* the partial chunk is empty: unstack a full one */
+        c->part = c->full;
+        c->full = c->full->chunk;
+        c->nfull--;
+        c->npart = PMEM_BATCH;
+    }
+    struct pmem_page *p = c->part;
+    if (p) {
+        c->part = p->next;
+        c->npart--;
+        c->allocs++;
+    }
+    return p;
+}
+
+/* Unlinks one chunk from victim v (holding its lock): a full one if it has one, else
+ * the partial one. Returns its page count (0 if v is empty) and its first page. */
+static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
+{
+    uint64_t n = PMEM_BATCH;
+    if ((*first = v->full) != 0) {
+        v->full = v->full->chunk;
+        v->nfull--;
+    } else {
+        *first = v->part;
+        n = v->npart;
+        v->part = 0;
+        v->npart = 0;
+    }
+    v->robbed += n;
+    return n;
+}
+
+/*
+ * Locks the current CPU's list and returns it. The CPU id is read while interrupts may
+ * still be on, so the thread may move to another hart before acquire() turns them
+ * off; it therefore checks the id again holding the lock (interrupts off now) and, if
+ * it moved, retries on its new CPU. This keeps the rule "interrupts stay off while the
+ * CPU id is in use" without a push_off/pop_off pair of its own on the fast path.
+ */
+static struct pmem_cpu *lock_my_list(void)
+{
+    for (;;) {
+        struct pmem_cpu *c = &pmem_cpus[cpuid()];
+        acquire(&c->lock);
+        if (c == &pmem_cpus[cpuid()])
+            return c;
+        release(&c->lock);
+    }
+}
+
+/*
+ * This CPU's list was empty: takes one chunk from another CPU, going round from the
+ * next CPU, keeps its first page for the caller and makes the rest this CPU's
+ * partial chunk. A first round skips lists that look empty without touching their
+ * locks; a second round looks at every list under its lock, and only then may the
+ * answer be NULL (see "NULL means empty" above). Called holding no pmem lock.
+ */
+__attribute__((noinline)) static struct pmem_page *steal(void)
+{
+    acquire(&steal_lock); /* also keeps interrupts off, so `me` stays this hart's */
+    int me = cpuid();
+    struct pmem_cpu *c = &pmem_cpus[me];
+    struct pmem_page *p = 0;
+    for (int round = 0; round < 2 && !p; round++) {
+        for (int i = 0; i < nlists && !p; i++) {
+            struct pmem_cpu *v = &pmem_cpus[(me + i) % nlists];
+            if (round == 0 && list_pages(v) == 0)
+                continue;
+            acquire(&v->lock);
+            if (v == c) { /* the thread moved here before steal(): this list may have pages */
+                p = pop_page(c);
+                release(&c->lock);
+                continue;
+            }
+            uint64_t n = unlink_chunk(v, &p);
+            release(&v->lock);
+            if (!p)
+                continue;
+            trace_event(TRACE_PMEM_STEAL, (uintptr_t)((me + i) % nlists), n);
+            /* This list was empty when we looked at it, and only this hart (interrupts
+             * off) could have freed onto it since: the chunk becomes its partial one. */
+            acquire(&c->lock);
+            if (c->npart || c->nfull)
+                panic("pmem: cpu %d's list filled up during its own steal", me);
+            c->part = p->next;
+            c->npart = n - 1;
+            c->allocs++;
+            c->steals++;
+            c->stolen += n;
+            release(&c->lock);
+        }
+    }
+    release(&steal_lock);
+    return p;
+}
+
+static struct pmem_page *take_page(void)
+{
+    struct pmem_cpu *c = lock_my_list();
+    struct pmem_page *p = pop_page(c);
+    release(&c->lock);
+    return p ? p : steal();
+}
+
+static void give_page(struct pmem_page *p)
+{
+    struct pmem_cpu *c = lock_my_list();
+    push_page(c, p);
+    c->frees++;
+    release(&c->lock);
+}
+
+static void lists_init(void)
+{
+    nlists = machine.nharts < NCPU ? machine.nharts : NCPU;
+    if (nlists < 1)
+        nlists = 1;
+    spinlock_init(&steal_lock, "pmem.steal");
+    spinlock_set_class(&steal_lock, LOCK_CLASS_PMEM_STEAL);
+    for (int i = 0; i < nlists; i++) {
+        struct pmem_cpu *c = &pmem_cpus[i];
+        snprintf(c->name, sizeof(c->name), "pmem.cpu%d", i);
+        spinlock_init(&c->lock, c->name);
+        spinlock_set_class(&c->lock, LOCK_CLASS_PMEM);
+    }
+}
+
+/*
+ * pmem_init hands page number n of total here, before other harts run (no locks).
+ * One contiguous run per list, not one page each in turn: then two harts' pages rarely
+ * share a word of the bitmap, or the cache line that holds it, which both would write
+ * to at every alloc and free.
+ */
+static void deal_page(struct pmem_page *p, uint64_t n, uint64_t total)
+{
+    uint64_t share = (total + nlists - 1) / nlists;
+    push_page(&pmem_cpus[n / share], p);
+}
+/* LAB(locks) end pmem-lists */
+
+_Static_assert(sizeof(struct pmem_page) <= PMEM_LINK_BYTES, "links fit in PMEM_LINK_BYTES");
 
 /* What pmem manages; written once by pmem_init, read-only afterwards. */
 static struct pmem_map {
     uint64_t *bitmap; /* at the lowest usable address; bit n: page bitmap + n pages */
     uintptr_t start;  /* first page after the bitmap */
     uintptr_t end;    /* end of the highest usable range */
+    uintptr_t span;   /* end - start: one compare checks both ends */
 } map;
 
 static int in_usable_range(uintptr_t a)
@@ -87,102 +275,28 @@ static void fill(void *pa, uint64_t offset, uint8_t byte)
         w[i] = word;
 }
 
-/* A free page must still be all PMEM_POISON_FREE past its link: if not, someone
+/* A free page must still be all PMEM_POISON_FREE past its links: if not, someone
  * wrote to it after freeing it. */
 static void check_poison(void *pa)
 {
     uint64_t *w = (uint64_t *)pa, word = 0x0101010101010101UL * PMEM_POISON_FREE;
-    for (uint64_t i = 1; i < PAGE_SIZE / 8; i++)
+    for (uint64_t i = PMEM_LINK_BYTES / 8; i < PAGE_SIZE / 8; i++)
         if (w[i] != word)
             panic("pmem_alloc: page %p was written after it was freed (offset %lu holds 0x%lx)", pa,
                   i * 8, w[i]);
 }
 #endif
 
-/*
- * Locks the current CPU's list and returns it. The CPU id is read while interrupts may
- * still be on, so the thread may move to another hart before acquire() turns them
- * off; it therefore checks the id again holding the lock (interrupts off now) and, if
- * it moved, retries on its new CPU. This keeps the rule "interrupts stay off while the
- * CPU id is in use" without a push_off/pop_off pair of its own, which would cost
- * about 70 more instructions per alloc+free pair (a quarter more; see ninja bench).
- */
-static struct pmem_cpu *lock_my_list(void)
-{
-    for (;;) {
-        struct pmem_cpu *c = &pmem_cpus[PMEM_ONE_LIST ? 0 : cpuid()];
-        acquire(&c->lock);
-        if (PMEM_ONE_LIST || c == &pmem_cpus[cpuid()])
-            return c;
-        release(&c->lock);
-    }
-}
-
-/*
- * Takes about half of another CPU's pages, going round from the next CPU. The first
- * page goes to the caller, the rest onto this CPU's list. Returns NULL if every list
- * is empty. Called holding no pmem lock; the rare path, kept out of pmem_alloc's way.
- */
-__attribute__((noinline)) static struct pmem_page *steal(void)
-{
-    push_off(); /* `me` must stay this hart's from the victim's lock to our own */
-    int me = cpuid();
-    struct pmem_page *first = NULL;
-    for (int i = 1; i < nlists && !first; i++) {
-        struct pmem_cpu *v = &pmem_cpus[(me + i) % nlists];
-        /* An unlocked peek skips empty lists without touching their locks; the
-         * count is checked again under the lock. */
-        if (__atomic_load_n(&v->nfree, __ATOMIC_RELAXED) == 0)
-            continue;
-        acquire(&v->lock);
-        uint64_t n = (v->nfree + 1) / 2;
-        struct pmem_page *last = v->free;
-        for (uint64_t k = 1; k < n; k++)
-            last = last->next;
-        if (n) {
-            first = v->free;
-            v->free = last->next;
-            v->nfree -= n;
-            v->robbed += n;
-        }
-        release(&v->lock);
-        if (!first)
-            continue;
-        trace_event(TRACE_PMEM_STEAL, (uintptr_t)((me + i) % nlists), n);
-        /* The batch is on no list now: ours alone. Push all but the first page. */
-        struct pmem_cpu *c = &pmem_cpus[me];
-        acquire(&c->lock);
-        if (n > 1) {
-            last->next = c->free;
-            c->free = first->next;
-            c->nfree += n - 1;
-        }
-        c->allocs++;
-        c->steals++;
-        c->stolen += n;
-        release(&c->lock);
-    }
-    pop_off();
-    return first;
-}
-
 void *pmem_alloc(void)
 {
-    struct pmem_cpu *c = lock_my_list();
-    struct pmem_page *p = c->free;
-    if (p) {
-        c->free = p->next;
-        c->nfree--;
-        c->allocs++;
-    }
-    release(&c->lock);
-    if (!p && !(p = steal()))
+    struct pmem_page *p = take_page();
+    if (!p)
         return NULL;
     uintptr_t a = (uintptr_t)p;
-    if (a % PAGE_SIZE || a < map.start || a >= map.end || bit_set(a, 1))
+    if (a - map.start >= map.span || a % PAGE_SIZE || bit_set(a, 1))
         panic("pmem_alloc: a free list is corrupted: page %p is %s", (void *)p,
-              a % PAGE_SIZE || a < map.start || a >= map.end ? "not a managed page"
-                                                             : "marked allocated");
+              a - map.start >= map.span || a % PAGE_SIZE ? "not a managed page"
+                                                         : "marked allocated");
 #if PMEM_POISON
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
@@ -196,7 +310,7 @@ void pmem_free(void *pa)
     void *caller = __builtin_return_address(0);
     if (a % PAGE_SIZE)
         panic("pmem_free: %p is not page-aligned (caller %p)", pa, caller);
-    if (a < map.start || a >= map.end)
+    if (a - map.start >= map.span)
         panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
     /* Clear the bit before the page is on a list: once it is, another CPU may take it. */
     if (!bit_set(a, 0)) {
@@ -205,24 +319,18 @@ void pmem_free(void *pa)
         panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
     }
 #if PMEM_POISON
-    fill(pa, sizeof(struct pmem_page), PMEM_POISON_FREE);
+    fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);
 #endif
-    struct pmem_page *p = pa;
-    struct pmem_cpu *c = lock_my_list();
-    p->next = c->free;
-    c->free = p;
-    c->nfree++;
-    c->frees++;
-    release(&c->lock);
+    give_page(pa);
 }
 
 size_t pmem_free_pages(void)
 {
-    /* Unlocked: each count is one aligned 64-bit load. A batch in flight between two
-     * lists is on neither, so the sum is exact only while nobody allocates or frees. */
+    /* Unlocked: each count is one aligned 64-bit load, so the sum is exact only while
+     * nobody allocates or frees. */
     size_t n = 0;
     for (int i = 0; i < nlists; i++)
-        n += __atomic_load_n(&pmem_cpus[i].nfree, __ATOMIC_RELAXED);
+        n += list_pages(&pmem_cpus[i]);
     return n;
 }
 
@@ -240,22 +348,25 @@ int pmem_stats(int cpu, struct pmem_stats *out)
         .steals = __atomic_load_n(&c->steals, __ATOMIC_RELAXED),
         .stolen = __atomic_load_n(&c->stolen, __ATOMIC_RELAXED),
         .robbed = __atomic_load_n(&c->robbed, __ATOMIC_RELAXED),
-        .free_pages = __atomic_load_n(&c->nfree, __ATOMIC_RELAXED),
+        .free_pages = list_pages(c),
         .acquires = __atomic_load_n(&c->lock.acquires, __ATOMIC_RELAXED),
         .spins = __atomic_load_n(&c->lock.spins, __ATOMIC_RELAXED),
+        .contentions = __atomic_load_n(&c->lock.contentions, __ATOMIC_RELAXED),
+        .bounces = __atomic_load_n(&c->lock.bounces, __ATOMIC_RELAXED),
     };
     return 0;
 }
 
 void pmem_stats_print(void)
 {
-    kprintf("%-5s %10s %10s %8s %8s %8s %10s %12s %10s\n", "cpu", "allocs", "frees", "steals",
-            "stolen", "robbed", "free", "acquires", "spins");
+    kprintf("%-5s %10s %10s %8s %8s %8s %10s %12s %10s %11s %10s\n", "cpu", "allocs", "frees",
+            "steals", "stolen", "robbed", "free", "acquires", "spins", "contentions", "bounces");
     for (int i = 0; i < nlists; i++) {
         struct pmem_stats s;
         pmem_stats(i, &s);
-        kprintf("%-5d %10lu %10lu %8lu %8lu %8lu %10lu %12lu %10lu\n", i, s.allocs, s.frees,
-                s.steals, s.stolen, s.robbed, s.free_pages, s.acquires, s.spins);
+        kprintf("%-5d %10lu %10lu %8lu %8lu %8lu %10lu %12lu %10lu %11lu %10lu\n", i, s.allocs,
+                s.frees, s.steals, s.stolen, s.robbed, s.free_pages, s.acquires, s.spins,
+                s.contentions, s.bounces);
     }
 }
 
@@ -284,45 +395,29 @@ static void carve_bitmap(void)
     for (uint64_t i = 0; i < size / 8; i++)
         map.bitmap[i] = 0; /* 0 = not allocated: every page starts on a free list */
     map.start = base + size;
+    map.span = map.end - map.start;
 }
 
 void pmem_init(void)
 {
     if (machine.nusable == 0)
         panic("pmem_init: the device tree left no usable memory");
-    nlists = machine.nharts < NCPU ? machine.nharts : NCPU;
-    if (nlists < 1 || PMEM_ONE_LIST)
-        nlists = 1;
-    for (int i = 0; i < nlists; i++) {
-        spinlock_init(&pmem_cpus[i].lock, lock_names[i]);
-        spinlock_set_class(&pmem_cpus[i].lock, LOCK_CLASS_PMEM); /* kernel/lockorder.h */
-    }
+    lists_init();
     carve_bitmap();
-    /*
-     * Deal the pages out in one contiguous run per list, as the harts that will use
-     * them are not running yet (so no lock is needed either). Contiguous, not one page
-     * each in turn: then two harts' pages rarely share a word of the bitmap, or the
-     * cache line that holds it, which both would write to at every alloc and free.
-     */
     uint64_t total = (machine_usable_bytes() - (map.start - (uintptr_t)map.bitmap)) / PAGE_SIZE;
-    uint64_t share = (total + nlists - 1) / nlists, n = 0;
+    uint64_t n = 0;
     for (int i = 0; i < machine.nusable; i++) {
         struct mem_range r = machine.usable[i];
         for (uintptr_t a = r.base; a < r.base + r.size; a += PAGE_SIZE) {
             if (a >= (uintptr_t)map.bitmap && a < map.start)
                 continue; /* the bitmap */
-            struct pmem_cpu *c = &pmem_cpus[n++ / share];
-            struct pmem_page *p = (struct pmem_page *)a;
 #if PMEM_POISON
-            fill(p, sizeof(*p), PMEM_POISON_FREE);
+            fill((void *)a, PMEM_LINK_BYTES, PMEM_POISON_FREE);
 #endif
-            p->next = c->free;
-            c->free = p;
-            c->nfree++;
+            deal_page((struct pmem_page *)a, n++, total);
         }
     }
-    kprintf("pmem: %lu pages (%lu MiB) on %d lists; bitmap %lu KiB at %p; poisoning %s%s\n", n,
+    kprintf("pmem: %lu pages (%lu MiB) on %d lists; bitmap %lu KiB at %p; poisoning %s\n", n,
             n * PAGE_SIZE >> 20, nlists, (map.start - (uintptr_t)map.bitmap) >> 10,
-            (void *)map.bitmap, PMEM_POISON ? "on" : "off",
-            PMEM_ONE_LIST ? "; Lab mode: one list, one lock" : "");
+            (void *)map.bitmap, PMEM_POISON ? "on" : "off");
 }

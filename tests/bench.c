@@ -19,6 +19,7 @@ static const struct {
 } benchmarks[] = {
     {"pmem", bench_pmem},
     {"pmem_instr", bench_pmem_instr},
+    {"pmem_drain", bench_pmem_drain},
     {"bufcache", bench_bufcache},
     {"virtio", bench_virtio},
     {"lock_instr", bench_lock_instr},         /* one hart, -icount */

@@ -71,10 +71,7 @@ __attribute__((noinline)) static void null_free(void *pa)
     __asm__ volatile("" ::"r"(pa) : "memory");
 }
 
-static void null_lock_counts(uint64_t *acquires, uint64_t *spins)
-{
-    *acquires = *spins = 0;
-}
+static void null_lock_counts(struct lock_counts *out) { *out = (struct lock_counts){0}; }
 
 __attribute__((noinline)) static void *lock_alloc(void)
 {
@@ -92,12 +89,14 @@ __attribute__((noinline)) static void lock_free(void *pa)
     release(lk);
 }
 
-static void lock_lock_counts(uint64_t *acquires, uint64_t *spins)
+static void lock_lock_counts(struct lock_counts *out)
 {
-    *acquires = *spins = 0;
+    *out = (struct lock_counts){0};
     for (int i = 0; i < NCPU; i++) {
-        *acquires += calibration_locks[i].lock.acquires;
-        *spins += calibration_locks[i].lock.spins;
+        out->acquires += calibration_locks[i].lock.acquires;
+        out->spins += calibration_locks[i].lock.spins;
+        out->contentions += calibration_locks[i].lock.contentions;
+        out->bounces += calibration_locks[i].lock.bounces;
     }
 }
 
@@ -265,11 +264,12 @@ static int measure(const struct pmem_ops *ops, enum workload w, int round)
     if (ops == &pmem_ops_percpu)
         spread_pages(w == STEAL_RUN);
     r = (struct run){.ops = ops, .w = w};
-    uint64_t acq0, spins0, acq1, spins1, steals0, stolen0, steals1, stolen1;
-    ops->lock_counts(&acq0, &spins0);
+    struct lock_counts l0, l1;
+    uint64_t steals0, stolen0, steals1, stolen1;
+    ops->lock_counts(&l0);
     steal_counts(&steals0, &stolen0);
     ktest_on_each_hart(worker, &r);
-    ops->lock_counts(&acq1, &spins1);
+    ops->lock_counts(&l1);
     steal_counts(&steals1, &stolen1);
     if (ops != &pmem_ops_percpu)
         steals1 = steals0, stolen1 = stolen0; /* CPU 0's stack allocations meanwhile */
@@ -285,8 +285,10 @@ static int measure(const struct pmem_ops *ops, enum workload w, int round)
             ops->name, workload_names[w], round, ncpu, PMEM_POISON, timer_timebase_hz());
     print_list("pairs", r.pairs);
     print_list("ticks", ticks);
-    kprintf(" wall=%lu acquires=%lu spins=%lu steals=%lu stolen=%lu\n", end - start, acq1 - acq0,
-            spins1 - spins0, steals1 - steals0, stolen1 - stolen0);
+    kprintf(" wall=%lu acquires=%lu spins=%lu contentions=%lu bounces=%lu steals=%lu stolen=%lu\n",
+            end - start, l1.acquires - l0.acquires, l1.spins - l0.spins,
+            l1.contentions - l0.contentions, l1.bounces - l0.bounces, steals1 - steals0,
+            stolen1 - stolen0);
     if (r.failed)
         kprintf("hartos: error: bench pmem/%s/%s: an allocation failed\n", ops->name,
                 workload_names[w]);
@@ -351,6 +353,136 @@ int bench_pmem_instr(void)
                 "instret=%lu\n",
                 all[i]->name, ncpu, PMEM_POISON, INSTR_PAIRS, best_instret(all[i]));
     return pmem_baseline_teardown() == 0 ? 0 : -1;
+}
+
+/* --- bench=pmem_drain (ninja bench boots it at 4 harts and 2 GiB): steal-heavy.
+ * CPU 0 allocates every free page, page by page, then frees them all, DRAIN_ROUNDS
+ * times, while every other hart allocates and frees single pages. Each hart times
+ * every call with rdtime: no pmem lock can be held longer than the longest call that
+ * took it (wait included), so the longest call bounds the longest hold. At each of CPU
+ * 0's NULLs, `missed` counts the pages it did not get: the others hold at most one
+ * each, so anything more would be a NULL while pages were free. The same workload then
+ * runs over the single-lock baseline, on a pool of (almost) every page. */
+
+#define DRAIN_ROUNDS 3
+#define DRAIN_SLOW_US 20 /* calls longer than this are counted */
+
+static struct drain_run {
+    const struct pmem_ops *ops;
+    int arrived, go, stop;
+    uint64_t slow_ticks;          /* DRAIN_SLOW_US in timebase ticks */
+    uint64_t pages, held, missed; /* CPU 0: free at the start, its last drain, the most missed */
+    uint64_t calls[NCPU], slow[NCPU]; /* per hart: calls, calls over DRAIN_SLOW_US */
+    uint64_t longest[NCPU], nulls[NCPU];
+} drain;
+
+/* One call's time goes into this hart's figures. */
+static void drain_note(int me, uint64_t t0)
+{
+    uint64_t t = rdtime() - t0;
+    drain.calls[me]++;
+    drain.slow[me] += t > drain.slow_ticks;
+    drain.longest[me] = t > drain.longest[me] ? t : drain.longest[me];
+}
+
+static void drain_worker(void *arg)
+{
+    (void)arg;
+    int me = cpuid(); /* pinned by ktest_on_each_hart */
+    const struct pmem_ops *ops = drain.ops;
+    __atomic_add_fetch(&drain.arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&drain.arrived, __ATOMIC_ACQUIRE) < ncpu)
+        ;          /* every worker is up, its stack allocated, and nobody holds a page */
+    if (me == 0) { /* count the pages, then let everyone go */
+        drain.pages = ops == &pmem_ops_percpu ? pmem_free_pages() : pmem_baseline_free_pages();
+        __atomic_store_n(&drain.go, 1, __ATOMIC_RELEASE);
+    }
+    while (!__atomic_load_n(&drain.go, __ATOMIC_ACQUIRE))
+        ;
+    if (me != 0) {
+        while (!__atomic_load_n(&drain.stop, __ATOMIC_RELAXED)) {
+            uint64_t t0 = rdtime();
+            volatile int *p = ops->alloc();
+            drain_note(me, t0);
+            if (!p) {
+                drain.nulls[me]++; /* CPU 0 holds every page: expected, try again */
+                continue;
+            }
+            p[1] = 1;
+            t0 = rdtime();
+            ops->free((void *)p);
+            drain_note(me, t0);
+        }
+        return;
+    }
+    for (int round = 0; round < DRAIN_ROUNDS; round++) {
+        void *chain = 0;
+        uint64_t n = 0;
+        for (;; n++) {
+            uint64_t t0 = rdtime();
+            void **p = ops->alloc();
+            drain_note(me, t0);
+            if (!p)
+                break;
+            *p = chain;
+            chain = p;
+        }
+        drain.nulls[me]++;
+        drain.held = n;
+        uint64_t missed = drain.pages > n ? drain.pages - n : 0;
+        drain.missed = missed > drain.missed ? missed : drain.missed;
+        while (chain) {
+            void *next = *(void **)chain;
+            uint64_t t0 = rdtime();
+            ops->free(chain);
+            drain_note(me, t0);
+            chain = next;
+        }
+    }
+    __atomic_store_n(&drain.stop, 1, __ATOMIC_RELAXED);
+}
+
+static int drain_measure(const struct pmem_ops *ops)
+{
+    struct lock_counts l0, l1;
+    drain =
+        (struct drain_run){.ops = ops, .slow_ticks = DRAIN_SLOW_US * timer_timebase_hz() / 1000000};
+    ops->lock_counts(&l0);
+    ktest_on_each_hart(drain_worker, 0);
+    ops->lock_counts(&l1);
+    uint64_t longest = 0, over = 0, calls = 0;
+    for (int i = 0; i < ncpu; i++) {
+        longest = drain.longest[i] > longest ? drain.longest[i] : longest;
+        over += drain.slow[i];
+        calls += drain.calls[i];
+    }
+    uint64_t ns = 1000000000 / timer_timebase_hz();
+    kprintf("BENCH bench=pmem_drain alloc=%s harts=%d poison=%d pages=%lu rounds=%d held=%lu "
+            "missed=%lu nulls0=%lu calls=%lu longest_ns=%lu longest0_ns=%lu over_%dus=%lu "
+            "acquires=%lu contentions=%lu bounces=%lu\n",
+            ops->name, ncpu, PMEM_POISON, drain.pages, DRAIN_ROUNDS, drain.held, drain.missed,
+            drain.nulls[0], calls, longest * ns, drain.longest[0] * ns, DRAIN_SLOW_US, over,
+            l1.acquires - l0.acquires, l1.contentions - l0.contentions, l1.bounces - l0.bounces);
+    return drain.missed < (uint64_t)ncpu ? 0 : -1;
+}
+
+int bench_pmem_drain(void)
+{
+    if (ncpu < 2) {
+        kprintf("hartos: error: bench pmem_drain: needs 2 harts or more\n");
+        return -1;
+    }
+    int failed = drain_measure(&pmem_ops_percpu);
+    /* The baseline's pool: every page but a few for thread stacks. */
+    size_t want = pmem_free_pages() - 4 * (size_t)ncpu;
+    if (pmem_baseline_setup(want) < want) {
+        kprintf("hartos: error: bench pmem_drain: no pages for the baseline pool\n");
+        pmem_baseline_teardown();
+        return -1;
+    }
+    failed |= drain_measure(&pmem_ops_baseline);
+    pmem_stats_print();
+    return pmem_baseline_teardown() == 0 && !failed ? 0 : -1;
 }
 
 /* --- bench=pmem_trace (ninja trace-pmem): each allocator traced under the pairs

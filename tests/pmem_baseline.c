@@ -91,20 +91,26 @@ void pmem_baseline_free(void *pa)
 
 size_t pmem_baseline_free_pages(void) { return __atomic_load_n(&pool.nfree, __ATOMIC_RELAXED); }
 
-static void percpu_lock_counts(uint64_t *acquires, uint64_t *spins)
+static void percpu_lock_counts(struct lock_counts *out)
 {
-    *acquires = *spins = 0;
+    *out = (struct lock_counts){0};
     struct pmem_stats s;
     for (int cpu = 0; pmem_stats(cpu, &s) == 0; cpu++) {
-        *acquires += s.acquires;
-        *spins += s.spins;
+        out->acquires += s.acquires;
+        out->spins += s.spins;
+        out->contentions += s.contentions;
+        out->bounces += s.bounces;
     }
 }
 
-static void baseline_lock_counts(uint64_t *acquires, uint64_t *spins)
+static void baseline_lock_counts(struct lock_counts *out)
 {
-    *acquires = __atomic_load_n(&pool.lock.acquires, __ATOMIC_RELAXED);
-    *spins = __atomic_load_n(&pool.lock.spins, __ATOMIC_RELAXED);
+    *out = (struct lock_counts){
+        .acquires = __atomic_load_n(&pool.lock.acquires, __ATOMIC_RELAXED),
+        .spins = __atomic_load_n(&pool.lock.spins, __ATOMIC_RELAXED),
+        .contentions = __atomic_load_n(&pool.lock.contentions, __ATOMIC_RELAXED),
+        .bounces = __atomic_load_n(&pool.lock.bounces, __ATOMIC_RELAXED),
+    };
 }
 
 const struct pmem_ops pmem_ops_percpu = {"percpu", pmem_alloc, pmem_free, percpu_lock_counts};

@@ -22,12 +22,16 @@ void *pmem_baseline_alloc(void);
 void pmem_baseline_free(void *pa);
 size_t pmem_baseline_free_pages(void);
 
+/* An allocator's lock counters, summed over its locks (kernel/spinlock.h). */
+struct lock_counts {
+    uint64_t acquires, spins, contentions, bounces;
+};
+
 struct pmem_ops {
     const char *name;
     void *(*alloc)(void);
     void (*free)(void *pa);
-    /* Sums acquires and spins over the allocator's locks (for spins per operation). */
-    void (*lock_counts)(uint64_t *acquires, uint64_t *spins);
+    void (*lock_counts)(struct lock_counts *out);
 };
 
 extern const struct pmem_ops pmem_ops_percpu, pmem_ops_baseline;

@@ -8,9 +8,14 @@
  *  - the same with only a few hundred pages to go round, so that harts steal from each
  *    other all the time while the victims allocate and free
  *  - the steal path: with every page on CPU 0's list, the other harts must steal, in
- *    batches; every page and every counter is accounted for
+ *    batches of at most PMEM_BATCH pages; every page and every counter is accounted for
  *  - exhaustion: every hart at once sees NULL, and allocation works again after frees
- *  - while every hart works on its own list, no pmem lock ever spins
+ *  - NULL means empty: harts drain every list at once, stealing from each other, and
+ *    none gets NULL while pmem_free_pages() still counts a page
+ *  - while every hart works on its own list, no pmem lock is ever contended or moves
+ *    to another hart (contentions and bounces)
+ * Tests of per-list behaviour ask pmem_ncpu() at run time: with one list (the lab's
+ * starter) there is nothing to steal, and every hart shares the one lock.
  *  - the single-lock baseline (tests/pmem_baseline.c) survives the same burst stress
  * Every test ends by checking the accounting the counters promise (pmem.h): per CPU,
  * the list changed by frees - allocs + stolen - robbed, and stolen == robbed overall.
@@ -153,12 +158,18 @@ KTEST(pmem, alloc_all_then_free_all_conserves_pages)
     KEXPECT_EQ(pmem_free_pages(), n0);
     snapshot(&after);
     check_accounting(&before, &after);
-    /* CPU 0 emptied every other list by stealing half of it at a time. */
+    /* CPU 0 emptied every other list by stealing, at most PMEM_BATCH pages at a time:
+     * all of each list's full batches, then what was left, if anything. */
     uint64_t steals = after.cpu[0].steals - before.cpu[0].steals;
-    kprintf("    # %lu pages; cpu 0 stole %lu times\n", n, steals);
-    if (pmem_ncpu() > 1)
-        KEXPECT_GE(steals, pmem_ncpu() - 1);
-    KEXPECT_LE(steals, 64 * pmem_ncpu()); /* halving: about log2(pages) per list */
+    uint64_t stolen = after.cpu[0].stolen - before.cpu[0].stolen, others = 0, most = 0;
+    for (int i = 1; i < pmem_ncpu(); i++) {
+        others += before.cpu[i].free_pages;
+        most += before.cpu[i].free_pages / PMEM_BATCH + 1;
+    }
+    kprintf("    # %lu pages; cpu 0 stole %lu times, %lu pages\n", n, steals, stolen);
+    KEXPECT_EQ(stolen, others);
+    KEXPECT_LE(stolen, steals * PMEM_BATCH);
+    KEXPECT_LE(steals, most);
 }
 
 KTEST(pmem, pages_are_poisoned)
@@ -173,7 +184,7 @@ KTEST(pmem, pages_are_poisoned)
     pmem_free(p);
     /* Peeking at a freed page is what a use after free does; here it is on purpose, and
      * safe: the page sits on this CPU's list and nothing else runs here. */
-    for (int i = 8; i < PAGE_SIZE; i++) /* the first 8 bytes are the free-list link */
+    for (int i = PMEM_LINK_BYTES; i < PAGE_SIZE; i++) /* not the free-list links */
         wrong += p[i] != PMEM_POISON_FREE;
     KEXPECT_EQ(wrong, 0);
 #else
@@ -223,8 +234,8 @@ static void burst_worker(void *arg)
         void *chain = 0;
         for (int i = 0; i < n; i++) {
             uint64_t *p = a->ops->alloc();
-            /* With little memory, every free page may be in another hart's hands or in
-             * a batch between two lists for a moment: NULL is allowed then. Retry. */
+            /* With little memory, every page may be in other harts' hands for a
+             * moment: NULL is right then. Retry. */
             for (int tries = 0; !p && tries < 1000; tries++) {
                 thread_yield();
                 p = a->ops->alloc();
@@ -312,7 +323,7 @@ KTEST(pmem, stress_bursts_with_little_memory)
     for (int i = 0; i < pmem_ncpu(); i++)
         steals += after.cpu[i].steals - before.cpu[i].steals;
     kprintf("    # %lu pages shared by %d harts: %lu steals\n", before.free_pages, ncpu, steals);
-    if (pmem_ncpu() > 1) /* one list (Lab mode): nobody to steal from */
+    if (pmem_ncpu() > 1) /* one list: nobody to steal from */
         KEXPECT_GT(steals, 0);
     chain_free(&aside);
     KEXPECT_EQ(pmem_free_pages(), n0);
@@ -369,12 +380,8 @@ static void steal_worker(void *arg)
 
 KTEST(pmem, steal_path_moves_batches_and_accounts_every_page)
 {
-    if (PMEM_ONE_LIST) {
-        ktest_skip("Lab mode: one free list, nothing to steal");
-        return;
-    }
-    if (ncpu < 2) {
-        ktest_skip("needs 2 harts");
+    if (pmem_ncpu() < 2) {
+        ktest_skip("one free list: nothing to steal");
         return;
     }
     static struct steal_args args;
@@ -395,11 +402,47 @@ KTEST(pmem, steal_path_moves_batches_and_accounts_every_page)
         KEXPECT_EQ(y->allocs - x->allocs, STEAL_PAGES);
         KEXPECT_EQ(y->frees - x->frees, STEAL_PAGES);
         KEXPECT_GE(y->steals - x->steals, 1);
-        /* Before any free, every page a thief allocated came from a batch it stole. */
+        /* Before any free, every page a thief allocated came from a batch it stole;
+         * no batch is larger than PMEM_BATCH, and batches are not single pages. */
         KEXPECT_GE(y->stolen - x->stolen, STEAL_PAGES);
-        /* Batches, not single pages: on average at least 8 pages per steal. */
+        KEXPECT_LE(y->stolen - x->stolen, PMEM_BATCH * (y->steals - x->steals));
         KEXPECT_LE(8 * (y->steals - x->steals), STEAL_PAGES);
     }
+}
+
+/* One steal from a list of full batches moves exactly one batch: the bound, seen. */
+static struct snapshot one_steal_before, one_steal_after;
+static void *one_steal_page;
+
+static void alloc_one_on_cpu1(void *arg)
+{
+    (void)arg;
+    if (cpuid() != 1)
+        return;
+    snapshot(&one_steal_before);
+    one_steal_page = pmem_alloc();
+    snapshot(&one_steal_after);
+}
+
+KTEST(pmem, one_steal_moves_one_batch)
+{
+    if (pmem_ncpu() < 2) {
+        ktest_skip("one free list: nothing to steal");
+        return;
+    }
+    size_t n0 = gather_on_this_cpu();
+    KASSERT_GE(n0, 4 * PMEM_BATCH);
+    /* Every page is on this CPU's list; thread stacks come from it and go back to it
+     * (thread_join runs here), so CPU 1's list stays empty until the steal. */
+    ktest_on_each_hart(alloc_one_on_cpu1, 0);
+    const struct pmem_stats *x = &one_steal_before.cpu[1], *y = &one_steal_after.cpu[1];
+    KASSERT_TRUE(one_steal_page != 0);
+    KEXPECT_EQ(x->free_pages, 0);
+    KEXPECT_EQ(y->steals - x->steals, 1);
+    KEXPECT_EQ(y->stolen - x->stolen, PMEM_BATCH);
+    KEXPECT_EQ(y->free_pages, PMEM_BATCH - 1);
+    pmem_free(one_steal_page);
+    KEXPECT_EQ(pmem_free_pages(), n0);
 }
 
 /* --- Exhaustion on every hart at once, then recovery. */
@@ -455,7 +498,65 @@ KTEST(pmem, exhaustion_returns_null_on_every_hart_and_recovers)
     check_accounting(&before, &after);
 }
 
-/* --- Private lists: no spins. */
+/* --- NULL means empty: every hart drains at once, stealing from each other. */
+
+#define DRAIN_ROUNDS 40
+#define DRAIN_POOL (4 * PMEM_BATCH) /* pages per hart: small, so lists run dry often */
+
+struct drain_args {
+    struct barrier b;
+    size_t nulls[NCPU];    /* NULLs seen, one per round */
+    size_t spurious[NCPU]; /* of them, NULLs while pmem_free_pages() still counted pages */
+    size_t left[NCPU];     /* the largest such count */
+};
+
+static void drain_worker(void *arg)
+{
+    struct drain_args *a = arg;
+    int me = cpuid();
+    for (int round = 0; round < DRAIN_ROUNDS; round++) {
+        void *chain = 0;
+        barrier_wait(&a->b); /* every worker's stack is allocated, nobody frees now */
+        for (void *p; (p = pmem_alloc()) != 0;)
+            chain_push(&chain, p);
+        /* Nobody frees until everyone has seen NULL, so the free count only falls: a
+         * page it counts now was free, on a list or between two, at our NULL. */
+        size_t left = pmem_free_pages();
+        a->nulls[me]++;
+        if (left) {
+            a->spurious[me]++;
+            a->left[me] = left > a->left[me] ? left : a->left[me];
+        }
+        barrier_wait(&a->b);
+        chain_free(&chain); /* onto this hart's list: the next round steals them back */
+    }
+}
+
+KTEST(pmem, drain_on_every_hart_sees_null_only_when_empty)
+{
+    static struct drain_args args;
+    struct snapshot before, after;
+    args = (struct drain_args){.b = {.n = ncpu}};
+    size_t n0 = gather_on_this_cpu(), pool = (size_t)ncpu * DRAIN_POOL;
+    void *aside = 0;
+    for (size_t i = 0; i + pool < n0; i++)
+        chain_push(&aside, pmem_alloc());
+    snapshot(&before);
+    ktest_on_each_hart(drain_worker, &args);
+    snapshot(&after);
+    for (int i = 0; i < ncpu; i++) {
+        kprintf("    # cpu %d: %lu NULLs, %lu while pages were free (up to %lu)\n", i,
+                args.nulls[i], args.spurious[i], args.left[i]);
+        KEXPECT_EQ(args.nulls[i], DRAIN_ROUNDS);
+        KEXPECT_EQ(args.spurious[i], 0);
+    }
+    KEXPECT_EQ(after.free_pages, before.free_pages);
+    check_accounting(&before, &after);
+    chain_free(&aside);
+    KEXPECT_EQ(pmem_free_pages(), n0);
+}
+
+/* --- Private lists: no spins, no contentions, no bounces. */
 
 #define PRIVATE_ROUNDS 20000
 
@@ -504,15 +605,21 @@ KTEST(pmem, own_lists_never_spin)
     snapshot(&before);
     ktest_on_each_hart(private_worker, 0);
     snapshot(&after);
-    /* Every alloc and free took its hart's list lock; in Lab mode all harts share one. */
-    int harts_per_list = PMEM_ONE_LIST ? ncpu : 1;
+    /* Every alloc and free took its hart's list lock; with one list all harts share it. */
+    int harts_per_list = pmem_ncpu() == 1 ? ncpu : 1;
     for (int i = 0; i < pmem_ncpu(); i++) {
         uint64_t spins = after.cpu[i].spins - before.cpu[i].spins;
+        uint64_t contentions = after.cpu[i].contentions - before.cpu[i].contentions;
+        uint64_t bounces = after.cpu[i].bounces - before.cpu[i].bounces;
         KEXPECT_GE(after.cpu[i].acquires - before.cpu[i].acquires,
                    2ull * PRIVATE_ROUNDS * harts_per_list);
-        kprintf("    # pmem.cpu%d: %lu spins while %d hart(s) used it\n", i, spins, harts_per_list);
-        if (!PMEM_ONE_LIST)
-            KEXPECT_EQ(spins, 0); /* Lab mode spins (or not) as the host schedules the harts */
+        kprintf("    # list %d: %lu spins, %lu contentions, %lu bounces while %d hart(s) used it\n",
+                i, spins, contentions, bounces, harts_per_list);
+        if (pmem_ncpu() > 1) { /* one list spins (or not) as the host schedules the harts */
+            KEXPECT_EQ(spins, 0);
+            KEXPECT_EQ(contentions, 0);
+            KEXPECT_EQ(bounces, 0);
+        }
         KEXPECT_EQ(after.cpu[i].steals - before.cpu[i].steals, 0);
     }
     KEXPECT_EQ(after.free_pages, before.free_pages);
