@@ -394,7 +394,10 @@ def run_block(env, b, before=()):
                                    timeout=timeout, start_new_session=True)
             except subprocess.TimeoutExpired:
                 raise RuntimeError("`%s` ran longer than %d s" % (cmd, timeout))
-            outs.append(p.stdout.decode("utf-8", "replace"))
+            # Control characters (a log read while another run rewrote it) never belong
+            # in a page: drop them, so the comparison shows the damage as a changed line.
+            outs.append(re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "",
+                               p.stdout.decode("utf-8", "replace")))
         return outs
 
     outs = env.cached(["run", [c for c, _ in cmds], list(before)], go)
