@@ -3,8 +3,8 @@
 # The kernel of this build tree may poison pages (Debug, HARTOS_POISON=ON), which costs
 # thousands of instructions per page; the figures would measure memset. So `bench`
 # configures and builds a second kernel in ${CMAKE_BINARY_DIR}/bench/kernel (Release,
-# HARTOS_POISON=OFF, no lock trace hooks (HARTOS_TRACE=OFF), same NCPU, Lab mode and
-# sources), then tools/bench.py boots it at 1, 2
+# HARTOS_POISON=OFF, no lock trace hooks (HARTOS_TRACE=OFF), same NCPU and sources), then
+# tools/bench.py boots it at 1, 2
 # and 4 harts (`bench=pmem`) and once under -icount (`bench=pmem_instr`), prints Markdown tables
 # and writes CSV files, a PNG plot (gnuplot) and the console logs to ${CMAKE_BINARY_DIR}/bench.
 # When tests/ktests.cmake defines the test disk (target disk_image), the disk benchmarks
@@ -37,7 +37,6 @@ add_custom_target(bench
   COMMAND ${CMAKE_COMMAND} -S ${CMAKE_SOURCE_DIR} -B ${hartos_bench_kernel_dir}
           -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
           -DCMAKE_BUILD_TYPE=Release -DHARTOS_POISON=OFF -DHARTOS_TRACE=OFF -DNCPU=${NCPU}
-          -DHARTOS_LAB_SINGLE_LOCK=${HARTOS_LAB_SINGLE_LOCK}
           -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
           -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
   COMMAND ${CMAKE_COMMAND} --build ${hartos_bench_kernel_dir} --target hartos.elf

@@ -25,12 +25,6 @@ endif()
 set(CMAKE_CTEST_ARGUMENTS --output-on-failure -j${hartos_ncores})
 
 set(HARTOS_LOG_DIR ${CMAKE_BINARY_DIR}/logs)
-# Lab mode has one pmem list and one bufcache bucket; the host tools that count them ask.
-if(HARTOS_LAB_SINGLE_LOCK)
-  set(HARTOS_LAB_TEST_ARGS --lab)
-else()
-  set(HARTOS_LAB_TEST_ARGS "")
-endif()
 set(HARTOS_KTEST_TIMEOUT 60 CACHE STRING "default seconds before a test boot is killed")
 
 add_test(NAME build
@@ -182,7 +176,7 @@ function(hartos_gdb_test scenario name)
         --kernel $<TARGET_FILE:hartos.elf> --gdbinit ${CMAKE_BINARY_DIR}/gdbinit
         --source ${CMAKE_SOURCE_DIR}/tests/test_deadlock.c --scenario ${scenario}
         --smp ${smp} --timeout 150 --log ${HARTOS_LOG_DIR}/${name}@smp${smp}.log
-        --name ${name}@smp${smp} ${HARTOS_LAB_TEST_ARGS})
+        --name ${name}@smp${smp})
     set_tests_properties(${name}@smp${smp} PROPERTIES FIXTURES_REQUIRED hartos_elf
       LABELS "host;gdb" TIMEOUT 180)
   endforeach()

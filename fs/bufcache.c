@@ -1,3 +1,4 @@
+/* LAB(locks) begin bcache-design */
 /*
  * Description: the buffer cache (interface in bufcache.h): nbuf buffers in
  * BCACHE_NBUCKET hash buckets with one lock each, and a CLOCK hand for eviction.
@@ -31,7 +32,9 @@
  * more of those than there are holders), so a miss costs O(1) amortised whatever
  * nbuf is. The hand gives up after two sweeps (the second one
  * ignores the bits): then every buffer was in use, and bread returns BCACHE_ENOBUFS.
- *
+ */
+/* LAB(locks) end bcache-design */
+/*
  * Errors: a failed read leaves the buffer invalid, so the next bread of that block
  * tries the disk again. A failed write marks the buffer invalid too: its data is not
  * what the disk holds, and the cache must never claim the disk has data it does not.
@@ -152,6 +155,7 @@ static struct buf *lookup(struct bcache *c, uint32_t dev, uint64_t blockno)
     return NULL;
 }
 
+/* LAB(locks) begin bcache-miss */
 /*
  * The CLOCK hand: finds a buffer nobody uses, takes it out of its bucket and returns
  * it with refcnt 1 (owned by the caller), or NULL after two sweeps. The caller holds
@@ -205,6 +209,7 @@ static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
     release(&c->evict_lock);
     return b;
 }
+/* LAB(locks) end bcache-miss */
 
 int bread(struct bcache *c, uint32_t dev, uint64_t blockno, struct buf **out)
 {

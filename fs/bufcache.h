@@ -29,18 +29,9 @@
 #include "lib/list.h"
 
 #define BSIZE VIRTIO_BLK_BSIZE
-/*
- * Lab mode (CMake option HARTOS_LAB_SINGLE_LOCK): one bucket, so one lock, <name>.bucket0,
- * serves every lookup, hit and brelse, as xv6's single bcache lock does. Chosen over
- * compiling tests/bcache_baseline.c in behind this interface because it keeps the
- * code that is built the code the chapter explains, and nothing else changes. Unlike
- * xv6, a miss still takes <name>.evict first and replaces by CLOCK, not by an LRU list.
- */
-#ifdef HARTOS_LAB_SINGLE_LOCK
-#define BCACHE_NBUCKET 1
-#else
+/* LAB(locks) begin bcache-nbucket */
 #define BCACHE_NBUCKET 13 /* a prime, so block numbers in strides spread over all buckets */
-#endif
+/* LAB(locks) end bcache-nbucket */
 #define BCACHE_NBUF 64           /* buffers in the kernel's cache */
 #define BCACHE_NODEV 0xffffffffu /* dev of a buffer that never held a block */
 #define BCACHE_NAME_MAX 24
@@ -109,8 +100,8 @@ static inline int bcache_bucket_of(uint32_t dev, uint64_t blockno)
 /*
  * For tests and benchmarks that give each of nharts harts its own blocks of disk 0, from
  * block `first` on: the hart block b goes to. Hart c gets the blocks of buckets c,
- * c + nharts, ..., so no two harts share a bucket lock. With one bucket (Lab mode) they
- * cannot help sharing it; hart c then gets the c-th run of per_hart blocks.
+ * c + nharts, ..., so no two harts share a bucket lock. With one bucket (the lab's
+ * starter) they cannot help sharing it; hart c then gets the c-th run of per_hart blocks.
  */
 static inline int bcache_disjoint_hart(uint64_t first, int per_hart, int nharts, uint64_t b)
 {

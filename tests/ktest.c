@@ -23,8 +23,9 @@ extern const struct ktest ktest_start[], ktest_end[];
 #define DEFAULT_TIMEOUT_S 30
 #define SLOW_TEST_MS 1000
 
-/* Suites with these prefixes run only when named: they panic, hang or need a setup. */
-static const char *const manual_prefixes[] = {"panic_", "hang_", "fault_"};
+/* Suites with these prefixes run only when named: they panic, hang, need a setup, or
+ * grade the locks lab (tools/grade.py). */
+static const char *const manual_prefixes[] = {"panic_", "hang_", "fault_", "grade_"};
 
 static int failures; /* failed checks in the running test, any hart */
 static const char *skip_reason;

@@ -125,7 +125,7 @@ foreach(smp 1 4)
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/monitor_test.py
       --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel $<TARGET_FILE:hartos.elf>
       --smp ${smp} --disk ${HARTOS_DISK} --timeout 180
-      --log ${HARTOS_LOG_DIR}/monitor@smp${smp}.log ${HARTOS_LAB_TEST_ARGS})
+      --log ${HARTOS_LOG_DIR}/monitor@smp${smp}.log)
   set_tests_properties(monitor@smp${smp} PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
     LABELS "host;monitor" TIMEOUT 210)
 endforeach()

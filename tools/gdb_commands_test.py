@@ -231,9 +231,12 @@ def source_line(path, needle):
 
 
 class Checker:
-    def __init__(self, sec, console, smp, lab):
+    def __init__(self, sec, console, smp):
         self.sec, self.console, self.smp, self.problems = sec, console, smp, []
-        self.nlists = 1 if lab else smp  # Lab mode (HARTOS_LAB_SINGLE_LOCK): one pmem list
+        # One pmem list per hart, or one for a single-list allocator (the lab's starter):
+        # the kernel says which at boot.
+        m = re.search(r"pmem: \d+ pages .* on (\d+) lists", console)
+        self.nlists = int(m.group(1)) if m else smp
 
     def expect(self, ok, what):
         if not ok:
@@ -407,7 +410,6 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--log", required=True)
     ap.add_argument("--name", default="gdb_commands")
-    ap.add_argument("--lab", action="store_true", help="kernel built with HARTOS_LAB_SINGLE_LOCK")
     args = ap.parse_args(argv)
     args.kernel = os.path.abspath(args.kernel)
     if not os.path.isfile(args.kernel):
@@ -422,7 +424,7 @@ def main(argv=None) -> int:
     log_lines = []
     transcript, console, problems = run(args, log_lines)
     if not problems:
-        c = Checker(sections(transcript), console, args.smp, args.lab)
+        c = Checker(sections(transcript), console, args.smp)
         if args.scenario == "stress":
             c.stress()
         else:
