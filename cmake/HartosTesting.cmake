@@ -110,12 +110,17 @@ set_tests_properties(docs_check PROPERTIES LABELS host TIMEOUT 30)
 # (tools/docs_transcripts.py): each fenced block's marker names the command, monitor
 # session, gdb session or source file it comes from; QEMU runs are cached per build in
 # build/docs-cache. `ninja docs-update` rewrites drifted blocks in place.
-add_test(NAME docs_transcripts
-  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
-    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores})
-# The pages run `ctest -R '^boot@'` themselves: after those tests, never beside them.
-set_tests_properties(docs_transcripts PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
-  DEPENDS "boot@smp1;boot@smp2;boot@smp4" LABELS host TIMEOUT 300)
+# In a generated lab starter (no tools/mklab.py) the pages still show the finished
+# kernel's output, which a student's kernel matches only once the lab is done: there the
+# check is left out (`ninja docs-update` is still there to compare by hand).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
+  add_test(NAME docs_transcripts
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores})
+  # The pages run `ctest -R '^boot@'` themselves: after those tests, never beside them.
+  set_tests_properties(docs_transcripts PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
+    DEPENDS "boot@smp1;boot@smp2;boot@smp4" LABELS host TIMEOUT 300)
+endif()
 # `ninja docs-bench` runs `ninja bench` and saves what it printed in docs/results/bench.txt,
 # where the chapters' bench tables come from (<!-- saved: ... --> blocks). `docs-update`
 # runs it first, so one command brings every page in line with the tree.
