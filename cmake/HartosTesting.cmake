@@ -140,9 +140,27 @@ add_custom_target(docs-soak
   DEPENDS hartos.elf disk_image
   USES_TERMINAL
   COMMENT "A short soak run, saved for the docs")
+# `ninja docs-grade`: the starter's grade, shown in the lab handout. Generates the starter
+# (tools/mklab.py), builds it in its own tree and runs its grader, as a student would.
+# The starter is meant to lose points, so the grader's exit status is not an error here;
+# a starter that fails to build is.
+if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
+  set(hartos_starter ${CMAKE_BINARY_DIR}/docs-starter)
+  add_custom_target(docs-grade
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --save docs/results/grade-starter.txt
+      --shown "ninja -C build grade, in the starter tree" --
+      sh -c "${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/mklab.py --out ${hartos_starter} >/dev/null && ${CMAKE_COMMAND} -S ${hartos_starter} -B ${hartos_starter}/build -G Ninja -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS} -DPython3_EXECUTABLE=${Python3_EXECUTABLE} >/dev/null && ${CMAKE_COMMAND} --build ${hartos_starter}/build --target hartos.elf disk_image >/dev/null && { ${Python3_EXECUTABLE} ${hartos_starter}/tools/grade.py --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel ${hartos_starter}/build/hartos.elf --disk ${hartos_starter}/build/disk.img --logs ${hartos_starter}/build/grade || true; }"
+    USES_TERMINAL VERBATIM
+    COMMENT "Grading a freshly generated starter, saved for the lab handout")
+  set(hartos_docs_grade COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-grade)
+else()
+  set(hartos_docs_grade "")
+endif()
 add_custom_target(docs-update
   COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-bench
   COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-soak
+  ${hartos_docs_grade}
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
     --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores} --update -v
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR}
