@@ -133,7 +133,8 @@ def parse_page(root, page):
 # Masking and comparison
 # ---------------------------------------------------------------------------------------
 
-_NUM_RE = re.compile(r"0x[0-9a-fA-F]+|\d+(\.\d+)?")
+# A number: hex with 0x, a bare hex word that holds a digit (register dumps), a decimal.
+_NUM_RE = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]*\d[0-9a-fA-F]*\b|\d+(\.\d+)?")
 
 
 def mask(line):
@@ -523,7 +524,7 @@ def regen_gdb(env, b):
             while stop and not done.is_set() and time.monotonic() < end:
                 with open(console, errors="replace") as fh:
                     if re.search(stop, fh.read(), re.M):
-                        time.sleep(0.5)
+                        time.sleep(1.0)  # let the other harts reach their waits
                         gdb.send_signal(signal.SIGINT)
                         return
                 time.sleep(0.1)
