@@ -110,6 +110,10 @@ set_tests_properties(docs_check PROPERTIES LABELS host TIMEOUT 30)
 # (tools/docs_transcripts.py): each fenced block's marker names the command, monitor
 # session, gdb session or source file it comes from; QEMU runs are cached per build in
 # build/docs-cache. `ninja docs-update` rewrites drifted blocks in place.
+# The drift check's own rules, on made-up pages (no QEMU).
+add_test(NAME docs_selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/test_docs_transcripts.py)
+set_tests_properties(docs_selftest PROPERTIES LABELS host TIMEOUT 30)
 # In a generated lab starter (no tools/mklab.py) the pages still show the finished
 # kernel's output, which a student's kernel matches only once the lab is done: there the
 # check is left out (`ninja docs-update` is still there to compare by hand).

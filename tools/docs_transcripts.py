@@ -107,7 +107,8 @@ def pages(root, only):
 
 def parse_page(root, page):
     """The page's lines and its fenced blocks; problems for blocks with no marker."""
-    lines = open(os.path.join(root, page), encoding="utf-8").read().split("\n")
+    with open(os.path.join(root, page), encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
     blocks, problems, i = [], [], 0
     while i < len(lines):
         if not _FENCE_RE.match(lines[i]):
@@ -211,7 +212,8 @@ def excerpt_region(root, b):
     path = os.path.join(root, b.args[0])
     if not os.path.isfile(path):
         return None, None, "%s does not exist" % b.args[0]
-    text = open(path, encoding="utf-8", errors="replace").read()
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
     where = b.args[0]
     if len(b.args) > 1:
         text = definition(text, b.args[1])
@@ -300,10 +302,11 @@ class Env:
     def read_cache_vars(self):
         cfg = {}
         path = os.path.join(self.build, "CMakeCache.txt")
-        for line in open(path, encoding="utf-8", errors="replace"):
-            m = re.match(r"^(\w+):\w+=(.*)$", line)
-            if m:
-                cfg[m.group(1)] = m.group(2)
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                m = re.match(r"^(\w+):\w+=(.*)$", line)
+                if m:
+                    cfg[m.group(1)] = m.group(2)
         return cfg
 
     def tree_stamp(self):
@@ -500,12 +503,14 @@ def regen_gdb(env, b):
         port = free_port()
         console = os.path.join(env.build, "logs", "docs_gdb.%d.console" % port)
         os.makedirs(os.path.dirname(console), exist_ok=True)
-        qemu = subprocess.Popen(
-            [env.qemu(), "-machine", "virt", "-nographic", "-bios", env.bios(), "-kernel",
-             os.path.join(env.build, "hartos.elf"), "-smp", smp, "-m", mem, "-append",
-             kernel_cmdline(append, int(smp), mem), "-gdb", "tcp:127.0.0.1:%d" % port, "-S"],
-            stdin=subprocess.DEVNULL, stdout=open(console, "w"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+        with open(console, "w") as out:
+            qemu = subprocess.Popen(
+                [env.qemu(), "-machine", "virt", "-nographic", "-bios", env.bios(), "-kernel",
+                 os.path.join(env.build, "hartos.elf"), "-smp", smp, "-m", mem, "-append",
+                 kernel_cmdline(append, int(smp), mem), "-gdb", "tcp:127.0.0.1:%d" % port,
+                 "-S"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
         script = ["set pagination off", "set confirm off", "set width 0",
                   "set architecture riscv:rv64",
                   "file %s" % os.path.join(env.build, "hartos.elf"),
@@ -571,7 +576,8 @@ def regen_saved(env, b):
     path = os.path.join(env.root, b.args[0])
     if not os.path.isfile(path):
         return None, "%s does not exist (write it with a real run of its tool)" % b.args[0]
-    lines = open(path, encoding="utf-8").read().rstrip("\n").split("\n")
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().rstrip("\n").split("\n")
     if lines and lines[0].startswith("# saved from:"):
         lines = lines[1:]
     if "from" in b.opts:  # one table: from its first line to the blank line after it
