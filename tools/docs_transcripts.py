@@ -174,6 +174,16 @@ def norm(text):
 def definition(src, name):
     """The text of name's definition in a C/asm/Python source, or None."""
     lines = src.split("\n")
+    if " " not in name:  # a function or macro of that name comes before a struct of it
+        call = re.compile(r"^(?!\s)(?!(?:struct|enum|union)\s+%s\b)[^;=]*\b%s\s*\(" % (
+            re.escape(name), re.escape(name)))
+        first = next((i for i, l in enumerate(lines) if call.search(l)
+                      and not l.startswith(("/*", " *", "//"))
+                      and not (l.rstrip().endswith(";") and "{" not in l)), None)
+        if first is not None:
+            lines = lines[first:]
+    else:
+        name = name.split()[-1]
     pat = re.compile(r"^(?!\s)(?:[^;=]*[\s*])?%s\b\s*(\(|\{|$|:|;)|^#define\s+%s\b|"
                      r"^(?:def|class)\s+%s\b|^%s:" % ((re.escape(name),) * 4))
     for i, line in enumerate(lines):

@@ -118,6 +118,11 @@ class Pages(unittest.TestCase):
         self.assertIn("kernel/lock.c (release)", err)
         self.assertIn("drop(lk);", err)
 
+    def test_a_function_is_found_before_a_struct_of_the_same_name(self):
+        src = ("struct ev {\n    int a;\n};\n\nstatic inline void ev(int k)\n{\n    rec(k);\n}\n")
+        self.assertTrue(dt.definition(src, "ev").startswith("static inline void ev"))
+        self.assertTrue(dt.definition(src, "struct ev").startswith("struct ev {"))
+
     def test_a_missing_definition_is_named(self):
         _, blocks, _ = self.page("<!-- source: kernel/lock.c holding -->\n```c\n```\n")
         _, err = dt.regen_source(self.root, blocks[0])
