@@ -230,7 +230,7 @@ static int start(struct virtio_blk *d)
         return fail(d, "cannot register its interrupt with the PLIC");
     /* Only now: a disk that failed above leaves its slot to the next one, and a lock
      * must be registered (for lockstat) once. No interrupt comes before DRIVER_OK. */
-    spinlock_init_fair(&d->lock, d->name);
+    spinlock_init(&d->lock, d->name);
     wr(d, VIRTIO_MMIO_STATUS, rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
     kprintf("%s: %lu blocks of %d bytes (%lu KiB), %s interface, irq %u, %s%s\n", d->name,
             d->capacity, VIRTIO_BLK_BSIZE, d->capacity * VIRTIO_BLK_BSIZE / 1024,

@@ -114,7 +114,7 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
         bk->hits = bk->misses = bk->evictions = 0;
     }
     snprintf(c->evict_lockname, sizeof(c->evict_lockname), "%s.evict", c->name);
-    spinlock_init_fair(&c->evict_lock, c->evict_lockname);
+    spinlock_init(&c->evict_lock, c->evict_lockname);
     spinlock_set_class(&c->evict_lock, LOCK_CLASS_BCACHE_EVICT);
     snprintf(c->buf_lockname, sizeof(c->buf_lockname), "%s.buf", c->name);
     c->hand = 0;

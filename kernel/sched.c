@@ -49,7 +49,7 @@ static uint64_t tick_count;
 void sched_init(void)
 {
     for (int i = 0; i < NCPU; i++) {
-        spinlock_init_fair(&runqs[i].lock, runq_names[i]);
+        spinlock_init(&runqs[i].lock, runq_names[i]);
         spinlock_set_class(&runqs[i].lock, LOCK_CLASS_RUNQ);
         list_init(&runqs[i].threads);
     }

@@ -131,10 +131,12 @@ static void spin_check(struct spinlock *lk, uint64_t start, uintptr_t caller)
           holder == cpuid() ? " (this hart: a recursive acquire?)" : "");
 }
 
-/* The wait is over and the lock is ours: book it. */
-static void note_wait(struct spinlock *lk, uint64_t start, uint64_t spins)
+/* The wait is over and the lock is ours: book it. seen: acquires when the wait began. */
+static void note_wait(struct spinlock *lk, uint64_t start, uint64_t spins, uint64_t seen)
 {
-    uint64_t waited = rdtime() - start;
+    uint64_t waited = rdtime() - start, overtaken = lk->acquires - seen;
+    if (overtaken > lk->overtaken_max)
+        lk->overtaken_max = overtaken;
     lk->contentions++;
     lk->spins += spins;
     lk->wait_total += waited;
@@ -155,8 +157,8 @@ static void acquire_ticket(struct spinlock *lk, int me, uintptr_t caller)
     if (lk->cpu == me) /* exact: only the holder writes cpu */
         panic_recursive(lk);
     uint32_t ticket = __atomic_fetch_add(&lk->next, 1, __ATOMIC_RELAXED); /* amoadd.w */
-    uint32_t ahead = ticket - lk->owner; /* holders to serve before this hart */
-    uint64_t start = 0;
+    uint32_t ahead = ticket - lk->owner;     /* holders to serve before this hart */
+    uint64_t start = 0, seen = lk->acquires; /* read racily: an aligned load is never torn */
     if (ahead) {
         start = rdtime();
         trace_lock(TRACE_LOCK_REQ, lk, 0);
@@ -168,7 +170,7 @@ static void acquire_ticket(struct spinlock *lk, int me, uintptr_t caller)
     __asm__ volatile("fence r, rw" ::: "memory");
     lk->cpu = me;
     if (ahead)
-        note_wait(lk, start, ahead);
+        note_wait(lk, start, ahead, seen);
     if (lk->last != me) {
         lk->bounces += lk->last >= 0; /* a static lock's first acquire moves nothing */
         lk->last = me;
@@ -191,7 +193,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
         return;
     }
     if (old & 1) {
-        uint64_t spins = 1, start = rdtime();
+        uint64_t spins = 1, start = rdtime(), seen = lk->acquires;
         trace_lock(TRACE_LOCK_REQ, lk, 0); /* only here: uncontended, asked = got */
         for (;;) {
             /* Spin on a plain load: it stays in this hart's cache until the lock is freed. */
@@ -202,7 +204,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
                 break;
             spins++;
         }
-        note_wait(lk, start, spins);
+        note_wait(lk, start, spins, seen);
     }
     if (old != off) {
         /*
@@ -415,7 +417,7 @@ static void reset_one(struct spinlock *lk, void *arg)
     (void)arg;
     /* Racy with a concurrent acquire of lk by design: reset is for quiet moments. */
     lk->acquires = lk->spins = lk->contentions = lk->bounces = 0;
-    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = 0;
+    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = lk->overtaken_max = 0;
 }
 
 void lockstat_reset(void) { lockstat_foreach(reset_one, 0); }

@@ -3,7 +3,13 @@
  *  - spinlock_init(lk, name): a test-and-set lock. Cheapest when nobody else wants it;
  *    no fairness: under contention whichever hart's swap lands first wins.
  *  - spinlock_init_fair(lk, name): a ticket lock. Harts get the lock in the order they
- *    asked for it; costs a call more than test-and-set. For locks many harts fight over.
+ *    asked for it; costs a call more than test-and-set. The catch: the lock goes to one
+ *    particular waiter, and if that hart is not running (a QEMU hart is a host thread;
+ *    with more harts than host cores it often is not), nobody gets it. Measured on a
+ *    loaded 2-core host at 4 harts, the virtio device lock as a ticket lock made
+ *    ktest=virtio ~8x slower, the eviction lock made the eviction storm time out, the
+ *    run queues made ktest=sched several times slower; so those stay test-and-set and
+ *    the console and lockstat's registry are fair (docs/03-spinlocks.md, Fairness).
  *    Both register the lock for lockstat: call once per lock, and only for locks that
  *    live forever (static, or in a long-lived struct): the registry keeps a pointer.
  *  - acquire / release: interrupts stay off on this hart while it holds any spinlock
@@ -28,11 +34,13 @@
  *  - bounces: acquires on a different hart from the previous holder: each means the
  *    lock's cache line had to move between harts, the cost that grows with the harts
  *  - wait_total / wait_max: timebase ticks from the first failed try to the acquire
+ *  - overtaken_max: the most acquires by other harts while one hart waited (fairness:
+ *    a ticket lock keeps it below the number of harts, test-and-set does not)
  *  - hold_total / hold_max: ticks from acquire to release, Debug builds only (two
  *    reads of the clock would double the cost of the uncontended pair); 0 in Release
  * Everything that only contention needs is in the out-of-line slow path, so the
  * uncontended acquire+release stays ~25 instructions, interrupts included (the bench
- * kernel's `bench=lock_instr` measures it; docs/03-spinlocks.md).
+ * kernel's `bench=lock_instr` measures it, reported by `ninja bench`).
  */
 #pragma once
 
@@ -76,6 +84,7 @@ struct spinlock {
     uintptr_t pc; /* Debug: where the holder called acquire() */
     uint64_t acquires, spins, contentions, bounces;
     uint64_t wait_total, wait_max;    /* timebase ticks */
+    uint64_t overtaken_max;           /* most acquires by other harts during one wait */
     uint64_t hold_total, hold_max;    /* timebase ticks, Debug only */
     uint64_t hold_start;              /* Debug: when the holder took it */
     struct spinlock *next_registered; /* lockstat's list, under the registry lock */

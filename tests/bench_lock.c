@@ -4,12 +4,14 @@
  *  - lock_instr: instructions per uncontended acquire+release pair of each lock kind,
  *    and of the same loop with no lock (kind=null), best of a few runs. Exact only on
  *    one hart under -icount shift=0, where rdinstret counts guest instructions.
- *  - lock_fair: every hart takes one shared lock over and over until all of them
- *    together took it FAIR_TOTAL times, first a test-and-set lock, then a ticket lock:
- *    acquisitions per hart, the longest wait, contentions and bounces of each.
- *  - lock_bounces: bounces per acquire of each design beside its single-lock baseline:
- *    pmem (alloc+free pairs on every hart) and, with a disk, the buffer cache (every
- *    hart reading its own blocks, all hits).
+ *  - lock_fair: every hart takes one shared lock over and over for FAIR_MS, first a
+ *    test-and-set lock, then a ticket lock: acquisitions per hart, the most acquires
+ *    by other harts while one hart waited (a ticket lock bounds it by harts - 1), the
+ *    longest wait, contentions and bounces of each. Counts in a time window, so they vary from run
+ *    to run; the spread between harts is the figure.
+ *  - lock_bounces: bounces per acquire of each design beside its single-lock baseline,
+ *    every hart working for BOUNCE_MS: pmem (alloc+free pairs) and, with a disk, the
+ *    buffer cache (every hart reading blocks of its own, all hits).
  * Lines: BENCH bench=lock what=<instr|fair|bounces> key=value ...
  */
 #include "tests/bench_lock.h"
@@ -28,11 +30,10 @@
 
 #define INSTR_PAIRS 1000
 #define INSTR_RUNS 5
-#define FAIR_TOTAL 40000   /* acquisitions of the shared lock, all harts together */
-#define FAIR_INSIDE 50     /* loop turns inside the critical section */
-#define BOUNCE_PAIRS 20000 /* alloc+free pairs per hart */
-#define BOUNCE_BLOCKS 8    /* blocks per hart for the cache */
-#define BOUNCE_READS 4000  /* reads per hart */
+#define FAIR_MS 2000    /* how long every hart takes the shared lock over and over */
+#define FAIR_INSIDE 50  /* loop turns inside the critical section */
+#define BOUNCE_MS 500   /* how long every hart works on each design */
+#define BOUNCE_BLOCKS 8 /* blocks per hart for the cache */
 
 static struct spinlock tas_lock, ticket_lock;
 
@@ -76,11 +77,20 @@ int bench_lock_instr(void)
     return 0;
 }
 
+/* Every worker waits here until all ncpu have arrived, so that they really overlap. */
+static void start_line(int *arrived)
+{
+    __atomic_fetch_add(arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(arrived, __ATOMIC_ACQUIRE) < ncpu)
+        ;
+}
+
 /* --- Fairness: one lock, every hart. */
 
 static struct fair_run {
     struct spinlock *lk;
     int arrived;            /* atomic: harts at the start line */
+    uint64_t end_us;        /* set before the workers start */
     uint64_t total;         /* under lk */
     uint64_t taken[NCPU];   /* under lk: acquisitions per hart */
     volatile uint64_t sink; /* the critical section's work */
@@ -90,27 +100,23 @@ static void fair_worker(void *arg)
 {
     (void)arg;
     int me = cpuid(); /* pinned by ktest_on_each_hart */
-    __atomic_fetch_add(&fair.arrived, 1, __ATOMIC_ACQ_REL);
-    while (__atomic_load_n(&fair.arrived, __ATOMIC_ACQUIRE) < ncpu)
-        ;
+    start_line(&fair.arrived);
     for (;;) {
         acquire(fair.lk);
-        if (fair.total == FAIR_TOTAL) {
-            release(fair.lk);
-            return;
-        }
         fair.total++;
         fair.taken[me]++;
         for (int i = 0; i < FAIR_INSIDE; i++)
             fair.sink++;
         release(fair.lk);
+        if (timer_now_us() >= fair.end_us)
+            return;
     }
 }
 
 static void zero_counts(struct spinlock *lk)
 {
     lk->acquires = lk->spins = lk->contentions = lk->bounces = 0;
-    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = 0;
+    lk->wait_total = lk->wait_max = lk->hold_total = lk->hold_max = lk->overtaken_max = 0;
 }
 
 int bench_lock_fair(void)
@@ -120,6 +126,7 @@ int bench_lock_fair(void)
     for (int k = 0; k < 2; k++) {
         memset(&fair, 0, sizeof(fair));
         fair.lk = locks[k];
+        fair.end_us = timer_now_us() + FAIR_MS * 1000; /* the start line costs little */
         zero_counts(fair.lk);
         ktest_on_each_hart(fair_worker, 0);
         uint64_t lo = UINT64_MAX, hi = 0;
@@ -130,8 +137,9 @@ int bench_lock_fair(void)
             lo = fair.taken[c] < lo ? fair.taken[c] : lo;
             hi = fair.taken[c] > hi ? fair.taken[c] : hi;
         }
-        kprintf(" min=%lu max=%lu contentions=%lu bounces=%lu wait_max_us=%lu wait_total_us=%lu\n",
-                lo, hi, fair.lk->contentions, fair.lk->bounces,
+        kprintf(" min=%lu max=%lu overtaken_max=%lu contentions=%lu bounces=%lu wait_max_us=%lu "
+                "wait_total_us=%lu\n",
+                lo, hi, fair.lk->overtaken_max, fair.lk->contentions, fair.lk->bounces,
                 fair.lk->wait_max * 1000000 / timer_timebase_hz(),
                 fair.lk->wait_total * 1000000 / timer_timebase_hz());
     }
@@ -172,11 +180,21 @@ static void print_bounces(const char *design, const char *variant, const char *p
 }
 
 static const struct pmem_ops *pmem_design;
+static int arrived;
+static uint64_t bounce_end_us; /* when the workers stop */
+
+/* Harts are host threads: a run long enough for the host to interleave them. */
+static void start_bounce_run(void)
+{
+    arrived = 0;
+    bounce_end_us = timer_now_us() + BOUNCE_MS * 1000;
+}
 
 static void pmem_pairs(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < BOUNCE_PAIRS; i++) {
+    start_line(&arrived);
+    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *p = pmem_design->alloc();
         if (p)
             pmem_design->free(p);
@@ -187,6 +205,7 @@ static void bounce_pmem(const struct pmem_ops *ops, const char *variant, const c
 {
     pmem_design = ops;
     struct lock_sum a = sum_locks(prefix);
+    start_bounce_run();
     ktest_on_each_hart(pmem_pairs, 0);
     print_bounces("pmem", variant, prefix, a, sum_locks(prefix));
 }
@@ -196,11 +215,16 @@ static struct bcache_ops cache_design;
 static void cache_reads(void *arg)
 {
     (void)arg;
-    uint64_t first = 2048 + (uint64_t)cpuid() * BOUNCE_BLOCKS; /* this hart's own blocks */
-    for (int i = 0; i < BOUNCE_READS; i++) {
+    int me = cpuid();
+    uint64_t mine[BOUNCE_BLOCKS]; /* this hart's own blocks, in buckets of its own */
+    for (uint64_t b = 2048, k = 0; k < BOUNCE_BLOCKS; b++)
+        if (bcache_disjoint_hart(2048, BOUNCE_BLOCKS, ncpu, b) == me)
+            mine[k++] = b;
+    start_line(&arrived);
+    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *h;
         uint8_t *data;
-        if (cache_design.bread(cache_design.cache, 0, first + i % BOUNCE_BLOCKS, &h, &data) == 0)
+        if (cache_design.bread(cache_design.cache, 0, mine[i % BOUNCE_BLOCKS], &h, &data) == 0)
             cache_design.brelse(h);
     }
 }
@@ -208,8 +232,10 @@ static void cache_reads(void *arg)
 static void bounce_cache(struct bcache_ops ops, const char *variant, const char *prefix)
 {
     cache_design = ops;
+    start_bounce_run();
     ktest_on_each_hart(cache_reads, 0); /* loads the blocks: from now on all hits */
     struct lock_sum a = sum_locks(prefix);
+    start_bounce_run();
     ktest_on_each_hart(cache_reads, 0);
     print_bounces("bufcache", variant, prefix, a, sum_locks(prefix));
 }

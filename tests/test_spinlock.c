@@ -7,6 +7,8 @@
  *    so a spin really means another hart held the lock
  *  - `acquires` counts exactly; lockstat_reset zeroes both counters; lockstat_foreach
  *    lists a lock once spinlock_init registered it
+ *  - contentions and bounces count exactly (one hart at a time: bounces are the moves
+ *    between harts); a ticket lock serves waiting harts in the order they arrived
  *  - push_off/pop_off nest and give back the interrupt state from before the first
  *    push_off; acquire keeps interrupts off until release; holding() is per hart
  * Every lock here is static: spinlock_init links it into lockstat's registry for good,
@@ -73,6 +75,7 @@ KTEST(spinlock, contention_moves_spins)
 {
     init_once(&shared_lock, "test.shared");
     uint64_t spins_before = shared_lock.spins, acquires_before = shared_lock.acquires;
+    uint64_t contentions_before = shared_lock.contentions, bounces_before = shared_lock.bounces;
     shared_counter = 0;
     /* With one hart nobody else can hold the lock, so not a single spin may show. With
      * several, one round nearly always collides, but harts are host threads and a
@@ -91,6 +94,14 @@ KTEST(spinlock, contention_moves_spins)
         KEXPECT_EQ(shared_lock.spins - spins_before, 0);
     KEXPECT_EQ(shared_counter, (uint64_t)rounds * ncpu * INCREMENTS);
     KEXPECT_EQ(shared_lock.acquires - acquires_before, (uint64_t)rounds * ncpu * INCREMENTS);
+    /* Every contended acquire failed at least one swap; a spin means a contention. */
+    uint64_t contentions = shared_lock.contentions - contentions_before;
+    uint64_t spins = shared_lock.spins - spins_before;
+    KEXPECT_LE(contentions, spins);
+    KEXPECT_EQ(contentions == 0, spins == 0);
+    KEXPECT_LE(shared_lock.bounces - bounces_before, shared_lock.acquires - acquires_before);
+    if (ncpu == 1) /* one hart: the line never moves after its first acquire here */
+        KEXPECT_LE(shared_lock.bounces - bounces_before, 1);
 }
 
 /* --- One lock per hart: no sharing, so no spins at all. */
@@ -116,12 +127,17 @@ KTEST(spinlock, private_locks_never_spin)
                                         "test.own8",  "test.own9",  "test.own10", "test.own11",
                                         "test.own12", "test.own13", "test.own14", "test.own15"};
     _Static_assert(NCPU <= sizeof(names) / sizeof(names[0]), "name the extra locks");
-    uint64_t spins_before[NCPU], acquires_before[NCPU];
+    uint64_t spins_before[NCPU], acquires_before[NCPU], contentions_before[NCPU];
+    uint64_t bounces_before[NCPU], moves[NCPU];
     for (int i = 0; i < ncpu; i++) {
         init_once(&own_locks[i], names[i]);
         own_counters[i] = 0;
         spins_before[i] = own_locks[i].spins;
         acquires_before[i] = own_locks[i].acquires;
+        contentions_before[i] = own_locks[i].contentions;
+        bounces_before[i] = own_locks[i].bounces;
+        /* A free test-and-set lock's word names its last holder: one bounce if not i. */
+        moves[i] = (own_locks[i].locked >> CPU_SHIFT) != (uint32_t)i;
     }
     ktest_on_each_hart(increment_own, 0);
     for (int i = 0; i < ncpu; i++) {
@@ -130,6 +146,9 @@ KTEST(spinlock, private_locks_never_spin)
         /* A holder runs with interrupts off, so not even a thread on the same hart
          * can be waiting: any spin here would be a counting bug. */
         KEXPECT_EQ(own_locks[i].spins - spins_before[i], 0);
+        KEXPECT_EQ(own_locks[i].contentions - contentions_before[i], 0);
+        /* The line moves to hart i once (if it was elsewhere), then stays. */
+        KEXPECT_EQ(own_locks[i].bounces - bounces_before[i], moves[i]);
     }
 }
 
@@ -272,12 +291,12 @@ KTEST(spinlock, holding_true_inside_false_outside)
     pop_off();
     acquire(&lk);
     KEXPECT_TRUE(holding(&lk));
-    KEXPECT_EQ(lk.cpu, cpuid());
+    KEXPECT_EQ(spinlock_holder(&lk), cpuid());
     release(&lk);
     push_off();
     KEXPECT_FALSE(holding(&lk));
     pop_off();
-    KEXPECT_EQ(lk.cpu, -1);
+    KEXPECT_EQ(spinlock_holder(&lk), -1);
 }
 
 /* Another hart holds the lock until told to let go. */
@@ -313,4 +332,111 @@ KTEST(spinlock, holding_is_false_for_another_harts_lock)
     __atomic_store_n(&remote_may_release, 1, __ATOMIC_RELEASE);
     thread_join(t);
     KEXPECT_EQ(spinlock_holder(&remote_lock), -1);
+}
+
+/* --- Bounces are counted per move of the lock between harts, for both kinds. */
+
+static void take_once(void *arg)
+{
+    acquire(arg);
+    release(arg);
+}
+
+/* Takes lk once on hart cpu, in a thread pinned there. */
+static void take_on(struct spinlock *lk, int cpu)
+{
+    struct thread *t = thread_create("taker", take_once, lk, cpu);
+    KASSERT_TRUE(t != 0);
+    thread_join(t);
+}
+
+static void check_bounces(struct spinlock *lk)
+{
+    int me = cpuid(); /* the test runner is pinned */
+    take_on(lk, me);  /* whoever held it before, now this hart did */
+    uint64_t b0 = lk->bounces, c0 = lk->contentions;
+    for (int i = 0; i < 3; i++) /* stays here: no bounce */
+        take_once(lk);
+    KEXPECT_EQ(lk->bounces - b0, 0);
+    if (ncpu > 1) {
+        int other = me == 0 ? 1 : 0;
+        take_on(lk, other); /* moves there: one */
+        take_on(lk, other); /* stays: none */
+        take_once(lk);      /* comes back: one */
+        KEXPECT_EQ(lk->bounces - b0, 2);
+    }
+    KEXPECT_EQ(lk->contentions - c0, 0); /* one hart at a time: never found taken */
+}
+
+KTEST(spinlock, bounces_count_moves_between_harts)
+{
+    static struct spinlock tas, ticket;
+    if (!tas.name) {
+        spinlock_init(&tas, "test.bounce.tas");
+        spinlock_init_fair(&ticket, "test.bounce.ticket");
+    }
+    check_bounces(&tas);
+    check_bounces(&ticket);
+}
+
+/* --- A ticket lock serves harts in the order they asked. */
+
+static struct spinlock queue_lock;
+static int served[NCPU], nserved;    /* under queue_lock */
+static volatile int may_queue[NCPU]; /* set by the test: hart k may ask for the lock */
+
+static void wait_in_line(void *arg)
+{
+    (void)arg;
+    int me = cpuid(); /* pinned */
+    while (!__atomic_load_n(&may_queue[me], __ATOMIC_ACQUIRE))
+        ;
+    acquire(&queue_lock);
+    served[nserved++] = me;
+    release(&queue_lock);
+}
+
+KTEST(spinlock, ticket_lock_serves_in_arrival_order)
+{
+    if (ncpu < 3) {
+        ktest_skip("needs two waiting harts");
+        return;
+    }
+    if (!queue_lock.name)
+        spinlock_init_fair(&queue_lock, "test.ticket.queue");
+    int me = cpuid(), waiters = 0, order[NCPU];
+    struct thread *t[NCPU];
+    nserved = 0;
+    /* Harts queue from the highest id down, so the arrival order differs from both the
+     * hart order and the order the threads were made in. */
+    for (int cpu = ncpu - 1; cpu >= 0; cpu--) {
+        if (cpu == me)
+            continue;
+        may_queue[cpu] = 0;
+        order[waiters] = cpu;
+        t[waiters] = thread_create("in-line", wait_in_line, 0, cpu);
+        KASSERT_TRUE(t[waiters] != 0);
+        waiters++;
+    }
+    take_once(&queue_lock); /* this hart held it last: the bounces below are exact */
+    uint64_t c0 = queue_lock.contentions, s0 = queue_lock.spins, b0 = queue_lock.bounces;
+    acquire(&queue_lock);
+    for (int k = 0; k < waiters; k++) { /* the next one only once this one has a ticket */
+        uint32_t next = queue_lock.next;
+        __atomic_store_n(&may_queue[order[k]], 1, __ATOMIC_RELEASE);
+        while (__atomic_load_n(&queue_lock.next, __ATOMIC_ACQUIRE) == next)
+            ;
+    }
+    release(&queue_lock);
+    for (int k = 0; k < waiters; k++)
+        thread_join(t[k]);
+    KEXPECT_EQ(nserved, waiters);
+    for (int k = 0; k < waiters; k++)
+        KEXPECT_EQ(served[k], order[k]);
+    /* Each waiter found it taken; the k-th had k + 1 holders ahead of it (spins). */
+    KEXPECT_EQ(queue_lock.contentions - c0, (uint64_t)waiters);
+    KEXPECT_EQ(queue_lock.spins - s0, (uint64_t)waiters * (waiters + 1) / 2);
+    KEXPECT_EQ(queue_lock.bounces - b0, (uint64_t)waiters); /* every hand-over moves it */
+    /* The k-th in line saw k others served first, never more: the fairness bound. */
+    KEXPECT_EQ(queue_lock.overtaken_max, (uint64_t)waiters - 1);
 }

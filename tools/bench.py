@@ -13,10 +13,12 @@ prints one machine-readable line per measurement and powers off:
 (each on one line). This script
   - boots `bench=pmem` once per hart count (1, 2 and 4 by default): per-CPU lists, the
     single-lock baseline and a lock-only calibration, side by side in the same boot,
-  - boots `bench=pmem_instr` on one hart under `-icount shift=0`, where rdinstret
-    counts guest instructions exactly and repeatably,
+  - boots `bench=pmem_instr` and `bench=lock_instr` on one hart under `-icount shift=0`,
+    where rdinstret counts guest instructions exactly and repeatably,
   - boots `bench=pmem_drain` at 4 harts (or the most asked for) and 2 GiB: one hart
     drains every page while the others allocate and free single pages,
+  - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
+    `bench=lock_bounces` (bounces per 1000 acquires of each design beside its baseline),
   - prints Markdown tables (medians over the rounds) and the allocator's three targets,
   - writes pmem.csv, pmem_instr.csv, pmem_raw.csv and, with gnuplot, pmem.png into --out,
     and every console log into --out/logs,
@@ -398,9 +400,16 @@ def main():
     drain_harts = 4 if 4 in harts else max(harts)
     if drain_harts > 1:
         runs.append((drain_harts, "bench=pmem_drain", [], "pmem_drain-smp%d.log" % drain_harts))
+    # The lock itself (tests/bench_lock.c, reported by tools/bench_lock.py): its
+    # instructions on one hart under -icount, its fairness at 8 harts, and bounces per
+    # design (with the disk boot when there is a disk, so the cache rows come too).
+    runs.append((1, "bench=lock_instr", ["-icount", "shift=0"], "lock_instr-icount.log"))
+    runs.append((8, "bench=lock_fair", [], "lock_fair-smp8.log"))
+    if not args.disk:
+        runs.append((max(harts), "bench=lock_bounces", [], "lock_bounces-smp%d.log" % max(harts)))
     if args.disk:
         copy = os.path.join(args.out, "disk.img")
-        runs.append((max(harts), "bench=bufcache,virtio",
+        runs.append((max(harts), "bench=bufcache,virtio,lock_bounces",
                      ["-drive", "file=%s,if=none,format=raw,id=hd0" % copy,
                       "-device", "virtio-blk-device,drive=hd0,bus=virtio-mmio-bus.0"],
                      "disk-smp%d.log" % max(harts)))

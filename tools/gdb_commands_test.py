@@ -63,7 +63,7 @@ while $i < sizeof(threads) / sizeof(threads[0])
 end
 set $l = 'spinlock.c'::registry
 while $l
-  printf "raw-lock %s %d %d %lu %lu\n", $l->name, $l->locked, $l->cpu, $l->acquires, $l->spins
+  printf "raw-lock %s %d %d %lu %lu\n", $l->name, $l->kind ? $l->owner != $l->next : $l->locked & 1, $l->cpu, $l->acquires, $l->spins
   set $l = $l->next_registered
 end
 printf "raw-nbuf %d\n", bcache.nbuf
@@ -383,7 +383,7 @@ class Checker:
             if spin:
                 cpu = re.search(r"running on cpu (\d+)", bt)
                 ok = cpu and "cpu" + cpu.group(1) == holders.get(thread) and re.search(
-                    r" in acquire\+\d+ \(kernel/spinlock\.c:\d+\)\n.* in spinlock_abba\+\d+ "
+                    r" in acquire\+\d+ \(kernel/spinlock\.[ch]:\d+\)\n.* in spinlock_abba\+\d+ "
                     r"\(tests/test_deadlock\.c:%d\)" % source_line(source, "acquire(second)"), bt)
                 harts = s("hartos-harts")
                 ok = ok and re.search(r"%s +\S*deadlock\.%s\S* .*spinning on %s" % (

@@ -171,7 +171,7 @@ class Checks:
         self.check_mem(con.command("mem\r"))
 
         reply = con.command("lockstat\r")
-        self.check(re.search(r"^pmem\.cpu0\s+\d+\s+\d+", reply, re.M), "lockstat lists pmem.cpu0")
+        self.check(re.search(r"^pmem\.cpu0\s+tas\s+\d+\s+\d+", reply, re.M), "lockstat lists pmem.cpu0")
         reply = con.command("lockstat reset\r")
         self.check("0 again" in reply, "lockstat reset", reply.strip())
 
@@ -275,7 +275,7 @@ class Checks:
                    "stress bufcache 2 prints two counter lines and ends", reply.strip())
         # The storm went through most buffers: their 64 locks, all named bcache.buf, are one row.
         reply = con.command("lockstat\r")
-        rows = re.findall(r"^bcache\.buf(?:\s+\d+)+(.*)$", reply, re.M)
+        rows = re.findall(r"^bcache\.buf\s+tas(?:\s+(?:\d+|-))+(.*)$", reply, re.M)
         self.check(len(rows) == 1 and re.match(r"^\s+\((\d+) locks of this name\)$", rows[0]),
                    "lockstat shows the bcache.buf locks as one row", reply.strip())
 

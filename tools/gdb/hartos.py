@@ -4,7 +4,8 @@ Linux's lx-ps does for Linux. build/gdbinit (from tools/gdbinit.in) sources this
   hartos-harts          every hart: hart id, online, thread, push_off depth, locks held
   hartos-threads        every thread: state, hart, pinning, switches, what it sleeps on
   hartos-locks          every registered lock, held ones first: holder, where it was
-                        taken, who waits for it, acquires, spins
+                        taken, who waits for it, acquires, spins, contentions,
+                        bounces, type (tas or ticket)
   hartos-pmem           the page allocator's per-CPU free lists and counters
   hartos-bufs [CACHE]   every buffer of a buffer cache (default: the kernel's `bcache`)
   hartos-bt [THREAD]    backtrace of a thread (name or slot number), or of every thread
@@ -167,14 +168,41 @@ def describe(addr, threads):
     return symbol(addr) or "%#x" % addr
 
 
+def push_depth(c):
+    """A struct cpu's push_off depth: noff sits in an anonymous union with intena (one
+    word, kernel/cpu.h), which field() cannot name, so gdb looks it up itself."""
+    try:
+        return int(c["noff"])
+    except gdb.error:
+        raise Changed("struct cpu has no field 'noff'")
+
+
+def spin_state(v):
+    """(held, holder cpu or -1) of a struct spinlock (kernel/spinlock.h): a ticket lock
+    is held while owner != next and names its holder in cpu; a test-and-set lock is
+    held while bit 0 of locked is set, its holder in cpu (Debug) or in the bits above
+    (locked >> CPU_SHIFT, with sizeof(struct cpu) == 1 << CPU_SHIFT)."""
+    if num(v, "kind") != 0:
+        held = num(v, "owner") != num(v, "next")
+        return held, num(v, "cpu") if held else -1
+    word = num(v, "locked")
+    if not word & 1:
+        return False, -1
+    cpu = num(v, "cpu")
+    return True, cpu if cpu >= 0 else word >> (struct_type("cpu").sizeof.bit_length() - 1)
+
+
 def locks():
     """Every lock in the registry of kernel/spinlock.c, as a dict."""
     result, lk = [], int(sym("registry", "spinlock.c"))
     while lk:
         v = at(lk, "spinlock")
-        result.append(dict(addr=lk, name=text(field(v, "name")), locked=num(v, "locked"),
-                           cpu=num(v, "cpu"), pc=num(v, "pc"), acquires=num(v, "acquires"),
-                           spins=num(v, "spins"), sleeplock=sleeplock_at(lk - offset("sleeplock", "lk"))))
+        held, cpu = spin_state(v)
+        result.append(dict(addr=lk, name=text(field(v, "name")), locked=held, cpu=cpu,
+                           pc=num(v, "pc"), acquires=num(v, "acquires"), spins=num(v, "spins"),
+                           contentions=num(v, "contentions"), bounces=num(v, "bounces"),
+                           type="ticket" if num(v, "kind") else "tas",
+                           sleeplock=sleeplock_at(lk - offset("sleeplock", "lk"))))
         lk = num(v, "next_registered")
         if len(result) > 100000:
             raise gdb.error("the lock registry does not end (a corrupt next_registered?)")
@@ -205,7 +233,7 @@ def harts():
                 continue
             th.switch()
             frames, frame = [], gdb.newest_frame()
-            while frame is not None and len(frames) < 4:  # acquire() and what it calls to spin
+            while frame is not None and len(frames) < 8:  # acquire() and what it calls to spin (inlined ones count)
                 frames.append(frame)
                 frame = frame.older()
             names = [f.name() for f in frames]
@@ -277,7 +305,7 @@ runs, the spinlocks it holds, where it is and the lock it spins on, if any."""
             if h and holder.get(h["spinning"], i) != i:  # not one it has or is about to get
                 at_pc += "; spinning on %s" % names[h["spinning"]]
             lines.append(fmt % (num(c, "id"), num(c, "hartid"), "yes" if num(c, "online") else "no",
-                                h["gdb"] if h else "-", num(c, "noff"),
+                                h["gdb"] if h else "-", push_depth(c),
                                 thread_name(field(c, "thread")), held or "-", at_pc))
         return lines
 
@@ -307,8 +335,9 @@ class Locks(HartosCommand):
     """Every registered lock, held ones first: holder, where taken, who waits.
 Usage: hartos-locks
 Per lock, held ones first, then by spins: kind (spin, or sleep for a sleeplock's inner
-spinlock), holder (cpuN; for a sleeplock the thread), acquires and spins, where a held
-spinlock was taken, which harts spin on it, which threads wait for it. Locks never
+spinlock), holder (cpuN; for a sleeplock the thread), acquires, spins, contentions
+(acquires that found it taken), bounces (acquires on another hart than the last
+holder), type (tas: test-and-set, ticket: fair), where a held spinlock was taken, which harts spin on it, which threads wait for it. Locks never
 acquired are summed up by name on the last line."""
 
     def __init__(self):
@@ -316,12 +345,12 @@ acquired are summed up by name on the last line."""
 
     def run(self, arg):
         all_locks, threads, live, cpus = locks(), thread_list(), harts(), sym("cpus")
-        fmt = "%-20s %-5s %-12s %10s %10s  %s"
+        fmt = "%-20s %-5s %-12s %10s %10s %10s %10s %-6s  %s"
         rows, unused = [], {}
         for d in all_locks:
             s, held, holder, notes = d["sleeplock"], d["locked"], "-", []
             if d["locked"]:
-                holder = "cpu%d" % d["cpu"] if d["cpu"] >= 0 else "?"  # acquire() sets cpu after locked
+                holder = "cpu%d" % d["cpu"] if d["cpu"] >= 0 else "?"  # acquire() sets cpu after taking it
                 notes.append("taken at " + where(d["pc"]) if d["pc"] else "being taken or released")
                 spinning = ["cpu%d (%s)" % (i, thread_name(field(cpus[i], "thread")))
                             for i, h in sorted(live.items()) if h["spinning"] == d["addr"] and i != d["cpu"]]
@@ -335,9 +364,10 @@ acquired are summed up by name on the last line."""
                 unused[d["name"]] = unused.get(d["name"], 0) + 1
                 continue
             line = fmt % (d["name"], "sleep" if s is not None else "spin", holder, d["acquires"],
-                          d["spins"], "; ".join(notes))
+                          d["spins"], d["contentions"], d["bounces"], d["type"], "; ".join(notes))
             rows.append((not held, -d["spins"], -d["acquires"], line.rstrip()))
-        lines = [fmt % ("lock", "kind", "holder", "acquires", "spins", "taken at / waiting")]
+        lines = [fmt % ("lock", "kind", "holder", "acquires", "spins", "contended", "bounces",
+                        "type", "taken at / waiting")]
         lines += [r[-1] for r in sorted(rows)]
         if unused:
             lines.append("never acquired (%d): %s" % (sum(unused.values()), summary(unused)))
@@ -387,7 +417,7 @@ and who holds the list's lock; then the free pages in total."""
             lines.append(fmt % (i, num(c, "allocs"), num(c, "frees"), num(c, "steals"),
                                 num(c, "stolen"), num(c, "robbed"), num(c, "nfree"),
                                 num(lock, "acquires"), num(lock, "spins"),
-                                "held by cpu%d" % num(lock, "cpu") if num(lock, "locked") else "free"))
+                                "held by cpu%d" % spin_state(lock)[1] if spin_state(lock)[0] else "free"))
             total, stolen, robbed = total + num(c, "nfree"), stolen + num(c, "stolen"), robbed + num(c, "robbed")
         lines.append("total: %d free pages on %d lists; %d pages stolen, %d robbed%s" % (
             total, n, stolen, robbed, "" if stolen == robbed else " (a batch is between two lists)"))
@@ -422,7 +452,7 @@ sleeplock (free, or the thread holding it) and the bucket whose list it is on.""
         evict = field(c, "evict_lock")
         lines = ["%s: %d buffers in %d buckets, CLOCK hand at %d, eviction lock %s" % (
             text(field(c, "name")), nbuf, nbuckets, num(c, "hand"),
-            "held by cpu%d" % num(evict, "cpu") if num(evict, "locked") else "free")]
+            "held by cpu%d" % spin_state(evict)[1] if spin_state(evict)[0] else "free")]
         fmt = "%-4s %-5s %8s %6s %5s %-18s %s"
         lines.append(fmt % ("buf", "dev", "block", "refcnt", "valid", "lock", "bucket"))
         for i in range(nbuf):
@@ -466,9 +496,9 @@ saved when it switched out (struct context: ra, sp, s0), following the frame poi
                 continue
             else:
                 lines.append("%s: %s, from its saved context:" % (name, state(t)))
-                if num(t, "lock", "locked"):
+                if spin_state(field(t, "lock"))[0]:
                     lines.append("    (its lock is held by cpu%d: it may be switching right now, "
-                                 "and the saved registers may be stale)" % num(t, "lock", "cpu"))
+                                 "and the saved registers may be stale)" % spin_state(field(t, "lock"))[1])
                 # The saved ra is in sched_switch_out, which called context_switch; s0 is its fp.
                 frames, note = walk([(num(t, "context", "ra"), True)],
                                     int(field(t, "context", "s")[0]), num(t, "stack"))
