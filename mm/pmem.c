@@ -61,9 +61,9 @@ struct pmem_page {
 
 struct pmem_cpu {
     struct spinlock lock;   /* pmem.cpuN: protects everything below */
-    struct pmem_page *part; /* the partial chunk: npart pages */
+    struct pmem_page *part; /* the partial chunk: nfree - nfull * PMEM_BATCH pages */
     struct pmem_page *full; /* stack of nfull chunks of PMEM_BATCH pages */
-    uint64_t npart, nfull;  /* read unlocked by thieves (a hint) and pmem_stats */
+    uint64_t nfree, nfull;  /* nfree: all its pages; read unlocked too (a hint) */
     uint64_t allocs, frees, steals, stolen, robbed;
     char name[16];               /* "pmem.cpuN" */
 } __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
@@ -76,23 +76,21 @@ static struct spinlock steal_lock; /* pmem.steal: one thief at a time (see above
 
 static uint64_t list_pages(struct pmem_cpu *c)
 {
-    return __atomic_load_n(&c->npart, __ATOMIC_RELAXED) +
-           PMEM_BATCH * __atomic_load_n(&c->nfull, __ATOMIC_RELAXED);
+    return __atomic_load_n(&c->nfree, __ATOMIC_RELAXED);
 }
 
 /* Called holding c's lock (or before other harts run). */
 static void push_page(struct pmem_cpu *c, struct pmem_page *p)
 {
-    if (c->npart == PMEM_BATCH) { /* the partial chunk is full: stack it */
+    if (c->nfree == (c->nfull + 1) * PMEM_BATCH) { /* the partial chunk is full: stack it */
         c->part->chunk = c->full;
         c->full = c->part;
         c->nfull++;
         c->part = 0;
-        c->npart = 0;
     }
     p->next = c->part;
     c->part = p;
-    c->npart++;
+    c->nfree++;
 }
 
 /* Called holding c's lock; NULL if c's list is empty. */
@@ -102,12 +100,11 @@ static inline __attribute__((always_inline)) struct pmem_page *pop_page(struct p
         c->part = c->full;
         c->full = c->full->chunk;
         c->nfull--;
-        c->npart = PMEM_BATCH;
     }
     struct pmem_page *p = c->part;
     if (p) {
         c->part = p->next;
-        c->npart--;
+        c->nfree--;
         c->allocs++;
     }
     return p;
@@ -123,30 +120,40 @@ static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
         v->nfull--;
     } else {
         *first = v->part;
-        n = v->npart;
+        n = v->nfree;
         v->part = 0;
-        v->npart = 0;
     }
+    v->nfree -= n;
     v->robbed += n;
     return n;
+}
+
+/* The thread moved to another hart between reading its CPU id and taking that CPU's
+ * lock (interrupts were still on): lets go of c and tries again where it runs now. */
+__attribute__((noinline, cold)) static struct pmem_cpu *relock_my_list(struct pmem_cpu *c)
+{
+    do {
+        release(&c->lock);
+        c = &pmem_cpus[cpuid()];
+        acquire(&c->lock);
+    } while (c != &pmem_cpus[cpuid()]);
+    return c;
 }
 
 /*
  * Locks the current CPU's list and returns it. The CPU id is read while interrupts may
  * still be on, so the thread may move to another hart before acquire() turns them
- * off; it therefore checks the id again holding the lock (interrupts off now) and, if
- * it moved, retries on its new CPU. This keeps the rule "interrupts stay off while the
- * CPU id is in use" without a push_off/pop_off pair of its own on the fast path.
+ * off; it therefore checks the id again holding the lock (interrupts off now). This
+ * keeps the rule "interrupts stay off while the CPU id is in use" without a
+ * push_off/pop_off pair of its own on the fast path.
  */
-static struct pmem_cpu *lock_my_list(void)
+static inline __attribute__((always_inline)) struct pmem_cpu *lock_my_list(void)
 {
-    for (;;) {
-        struct pmem_cpu *c = &pmem_cpus[cpuid()];
-        acquire(&c->lock);
-        if (c == &pmem_cpus[cpuid()])
-            return c;
-        release(&c->lock);
-    }
+    struct pmem_cpu *c = &pmem_cpus[cpuid()];
+    acquire(&c->lock);
+    if (__builtin_expect(c != &pmem_cpus[cpuid()], 0))
+        c = relock_my_list(c);
+    return c;
 }
 
 /*
@@ -155,6 +162,7 @@ static struct pmem_cpu *lock_my_list(void)
  * partial chunk. A first round skips lists that look empty without touching their
  * locks; a second round looks at every list under its lock, and only then may the
  * answer be NULL (see "NULL means empty" above). Called holding no pmem lock.
+ * Lock order: pmem.steal, then one list lock at a time (never two: no cycle).
  */
 __attribute__((noinline)) static struct pmem_page *steal(void)
 {
@@ -168,7 +176,7 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
             if (round == 0 && list_pages(v) == 0)
                 continue;
             acquire(&v->lock);
-            if (v == c) { /* the thread moved here before steal(): this list may have pages */
+            if (v == c) { /* the thread may have moved here since its list was empty */
                 p = pop_page(c);
                 release(&c->lock);
                 continue;
@@ -181,10 +189,10 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
             /* This list was empty when we looked at it, and only this hart (interrupts
              * off) could have freed onto it since: the chunk becomes its partial one. */
             acquire(&c->lock);
-            if (c->npart || c->nfull)
+            if (c->nfree)
                 panic("pmem: cpu %d's list filled up during its own steal", me);
             c->part = p->next;
-            c->npart = n - 1;
+            c->nfree = n - 1;
             c->allocs++;
             c->steals++;
             c->stolen += n;

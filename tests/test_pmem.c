@@ -9,14 +9,15 @@
  *    other all the time while the victims allocate and free
  *  - the steal path: with every page on CPU 0's list, the other harts must steal, in
  *    batches of at most PMEM_BATCH pages; every page and every counter is accounted for
+ *  - one steal from a list of full batches moves exactly PMEM_BATCH pages
  *  - exhaustion: every hart at once sees NULL, and allocation works again after frees
  *  - NULL means empty: harts drain every list at once, stealing from each other, and
  *    none gets NULL while pmem_free_pages() still counts a page
  *  - while every hart works on its own list, no pmem lock is ever contended or moves
  *    to another hart (contentions and bounces)
+ *  - the single-lock baseline (tests/pmem_baseline.c) survives the same burst stress
  * Tests of per-list behaviour ask pmem_ncpu() at run time: with one list (the lab's
  * starter) there is nothing to steal, and every hart shares the one lock.
- *  - the single-lock baseline (tests/pmem_baseline.c) survives the same burst stress
  * Every test ends by checking the accounting the counters promise (pmem.h): per CPU,
  * the list changed by frees - allocs + stolen - robbed, and stolen == robbed overall.
  * The stress test takes its seed from `seed=` on the command line, or the clock, and

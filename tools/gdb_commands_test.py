@@ -344,8 +344,8 @@ class Checker:
         threads, table = self.common(2)
         # The pmem suite printed its counters last (own_lists_never_spin); nothing has
         # allocated or freed since, so the tables must be equal, column for column.
-        printed = re.findall(r"^cpu +allocs +frees .*\n((?:\d+(?: +\d+){8}\n)+)", self.console, re.M)
-        ours = [r[:9] for r in rows(self.sec.get("2 hartos-pmem", [])) if r[0].isdigit()]
+        printed = re.findall(r"^cpu +allocs +frees .*\n((?:\d+(?: +\d+){10}\n)+)", self.console, re.M)
+        ours = [r[:11] for r in rows(self.sec.get("2 hartos-pmem", [])) if r[0].isdigit()]
         self.expect(printed and [l.split() for l in printed[-1].splitlines()] == ours,
                     "stop 2: hartos-pmem differs from the kernel's last pmem table:\n%s\nvs\n%s"
                     % (printed[-1] if printed else "(none printed)", ours))

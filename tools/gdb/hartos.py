@@ -406,9 +406,9 @@ and who holds the list's lock; then the free pages in total."""
         lists, n = sym("pmem_cpus", "pmem.c"), int(sym("nlists", "pmem.c"))
         if n == 0:
             raise gdb.error("pmem_init() has not run yet (nlists is 0): continue first")
-        fmt = "%-5s %10s %10s %8s %8s %8s %10s %12s %10s  %s"
+        fmt = "%-5s %10s %10s %8s %8s %8s %10s %12s %10s %11s %10s  %s"
         lines = [fmt % ("cpu", "allocs", "frees", "steals", "stolen", "robbed", "free",
-                        "acquires", "spins", "lock")]
+                        "acquires", "spins", "contentions", "bounces", "lock")]
         total = stolen = robbed = 0
         for i in range(n):
             c = lists[i]
@@ -417,6 +417,7 @@ and who holds the list's lock; then the free pages in total."""
             lines.append(fmt % (i, num(c, "allocs"), num(c, "frees"), num(c, "steals"),
                                 num(c, "stolen"), num(c, "robbed"), num(c, "nfree"),
                                 num(lock, "acquires"), num(lock, "spins"),
+                                num(lock, "contentions"), num(lock, "bounces"),
                                 "held by cpu%d" % spin_state(lock)[1] if spin_state(lock)[0] else "free"))
             total, stolen, robbed = total + num(c, "nfree"), stolen + num(c, "stolen"), robbed + num(c, "robbed")
         lines.append("total: %d free pages on %d lists; %d pages stolen, %d robbed%s" % (
