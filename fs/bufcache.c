@@ -135,24 +135,31 @@ int bcache_init(struct bcache *c, const char *name, int nbuf)
     return 0;
 }
 
+/* The buffer holding the block in bucket bk, or NULL. The caller holds bk's lock. */
+static struct buf *find(struct bcache_bucket *bk, uint32_t dev, uint64_t blockno)
+{
+    struct list_node *n;
+    list_for_each(n, &bk->list) {
+        struct buf *b = list_entry(n, struct buf, link);
+        if (b->dev == dev && b->blockno == blockno)
+            return b;
+    }
+    return NULL;
+}
+
 /* Hit path: takes a reference to the buffer holding the block, or returns NULL. */
 static struct buf *lookup(struct bcache *c, uint32_t dev, uint64_t blockno)
 {
     struct bcache_bucket *bk = bucket(c, dev, blockno);
-    struct list_node *n;
     acquire(&bk->lock);
-    list_for_each(n, &bk->list) {
-        struct buf *b = list_entry(n, struct buf, link);
-        if (b->dev == dev && b->blockno == blockno) {
-            b->refcnt++;
-            __atomic_store_n(&b->referenced, 1, __ATOMIC_RELAXED);
-            bk->hits++;
-            release(&bk->lock);
-            return b;
-        }
+    struct buf *b = find(bk, dev, blockno);
+    if (b) {
+        b->refcnt++;
+        __atomic_store_n(&b->referenced, 1, __ATOMIC_RELAXED);
+        bk->hits++;
     }
     release(&bk->lock);
-    return NULL;
+    return b;
 }
 
 /* LAB(locks) begin bcache-miss */

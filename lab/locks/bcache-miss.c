@@ -13,20 +13,17 @@
 static struct buf *load(struct bcache *c, uint32_t dev, uint64_t blockno)
 {
     struct bcache_bucket *bk = &c->buckets[0];
-    struct list_node *n;
     acquire(&bk->lock);
-    list_for_each(n, &bk->list) {
-        struct buf *b = list_entry(n, struct buf, link);
-        if (b->dev == dev && b->blockno == blockno) {
-            b->refcnt++;
-            b->referenced = 1;
-            bk->hits++;
-            release(&bk->lock);
-            return b;
-        }
+    struct buf *b = find(bk, dev, blockno);
+    if (b) {
+        b->refcnt++;
+        b->referenced = 1;
+        bk->hits++;
+        release(&bk->lock);
+        return b;
     }
     for (int step = 0; step < 2 * c->nbuf; step++) {
-        struct buf *b = c->bufs[c->hand];
+        b = c->bufs[c->hand];
         c->hand = c->hand + 1 == c->nbuf ? 0 : c->hand + 1;
         c->hand_steps++;
         if (b->refcnt > 0)
