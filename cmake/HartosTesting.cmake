@@ -130,14 +130,14 @@ endif()
 # runs it first, so one command brings every page in line with the tree.
 add_custom_target(docs-bench
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
-    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --save docs/results/bench.txt
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/bench.txt
     --shown "ninja -C build bench" -- ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target bench
   USES_TERMINAL
   COMMENT "Running the benchmarks and saving their tables for the docs")
 # `ninja docs-soak`: a short soak (2 boots at 1 and 2 harts), saved for chapter 8.
 add_custom_target(docs-soak
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
-    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --save docs/results/soak.txt
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/soak.txt
     --shown "python3 tools/soak.py --build build --runs 2 --smp 1,2"
     -- ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/soak.py --build ${CMAKE_BINARY_DIR}
        --runs 2 --smp 1,2
@@ -152,7 +152,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
   set(hartos_starter ${CMAKE_BINARY_DIR}/docs-starter)
   add_custom_target(docs-grade
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
-      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --save docs/results/grade-starter.txt
+      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/grade-starter.txt
       --shown "ninja -C build grade, in the starter tree" --
       sh -c "${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/mklab.py --out ${hartos_starter} >/dev/null && ${CMAKE_COMMAND} -S ${hartos_starter} -B ${hartos_starter}/build -G Ninja -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS} -DPython3_EXECUTABLE=${Python3_EXECUTABLE} >/dev/null && ${CMAKE_COMMAND} --build ${hartos_starter}/build --target hartos.elf disk_image >/dev/null && { ${Python3_EXECUTABLE} ${hartos_starter}/tools/grade.py --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel ${hartos_starter}/build/hartos.elf --disk ${hartos_starter}/build/disk.img --logs ${hartos_starter}/build/grade || true; }"
     USES_TERMINAL VERBATIM
