@@ -3,8 +3,8 @@
 # The kernel of this build tree may poison pages (Debug, HARTOS_POISON=ON), which costs
 # thousands of instructions per page; the figures would measure memset. So `bench`
 # configures and builds a second kernel in ${CMAKE_BINARY_DIR}/bench/kernel (Release,
-# HARTOS_POISON=OFF, no lock trace hooks (HARTOS_TRACE=OFF), same NCPU and sources), then
-# tools/bench.py boots it at 1, 2
+# HARTOS_POISON=OFF, no lock trace hooks (HARTOS_TRACE=OFF), same NCPU and sources),
+# then tools/bench.py boots it at 1, 2
 # and 4 harts (`bench=pmem`) and once under -icount (`bench=pmem_instr`), prints Markdown tables
 # and writes CSV files, a PNG plot (gnuplot) and the console logs to ${CMAKE_BINARY_DIR}/bench.
 # When tests/ktests.cmake defines the test disk (target disk_image), the disk benchmarks

@@ -22,13 +22,14 @@
 #define STAMP_ROUNDS 4
 #define OWN_ROUNDS 5000       /* alloc 2 + free 2 per round, on every hart */
 #define OWN_CONTENTION_BAR 10 /* the xv6 lab's bar for its kalloc test1 */
-#define DRAIN_ROUNDS 4        /* times the draining hart takes every free page */
+#define DRAIN_ROUNDS 2        /* times the draining hart takes every free page */
 #define DRAIN_STEP 128        /* pages per step; all harts step together */
 /*
  * Contended acquires allowed in the drain. Measured at 2 harts on a busy 2-core host
- * (4 drains of ~15,300 pages, ~370,000 acquires): the one-lock starter 6,343 and
- * 9,199; the per-CPU solution, which steals a chunk of PMEM_BATCH pages at a time,
- * 2 to 42 (a steal meets the other hart only when its list has pages).
+ * (2 drains of ~15,300 pages, ~185,000 acquires): the one-lock starter 6,155 (and
+ * 6,343 to 9,199 with 4 drains); the per-CPU solution, which steals a chunk of
+ * PMEM_BATCH pages at a time, 2 (0 to 42 in earlier runs: a steal meets the other hart
+ * only when its list has pages).
  */
 #define STEAL_CONTENTION_BAR 1000
 

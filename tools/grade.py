@@ -52,7 +52,7 @@ CHECKS = [
     Check("pmem_correct@smp4", 10, "grade_pmem", 4, what="the same on 4 harts"),
     Check("pmem_own_lists@smp4", 15, "grade_pmem_own", 4, timeout=120,
           what="own lists: allocator locks contended fewer than 10 times"),
-    Check("pmem_steal_drain@smp2", 15, "grade_pmem_steal", 2, mem="64M", timeout=120,
+    Check("pmem_steal_drain@smp2", 15, "grade_pmem_steal", 2, mem="64M", timeout=240,
           what="steal-heavy drain: allocator locks contended fewer than 1000 times"),
     Check("bcache_correct@smp4", 15, "grade_bcache", 4, disk=True,
           what="cache: eviction storm, one buffer per block, a pinned block survives"),
