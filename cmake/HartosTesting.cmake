@@ -107,6 +107,72 @@ add_test(NAME docs_check
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(docs_check PROPERTIES LABELS host TIMEOUT 30)
 
+# Every transcript and code excerpt in docs/ and README.md still matches the tree
+# (tools/docs_transcripts.py): each fenced block's marker names the command, monitor
+# session, gdb session or source file it comes from; QEMU runs are cached per build in
+# build/docs-cache. `ninja docs-update` rewrites drifted blocks in place.
+# The drift check's own rules, on made-up pages (no QEMU).
+add_test(NAME docs_selftest
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/test_docs_transcripts.py)
+set_tests_properties(docs_selftest PROPERTIES LABELS host TIMEOUT 30)
+# In a generated lab starter (no tools/mklab.py) the pages still show the finished
+# kernel's output, which a student's kernel matches only once the lab is done: there the
+# check is left out (`ninja docs-update` is still there to compare by hand).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
+  add_test(NAME docs_transcripts
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores})
+  # The pages run `ctest -R '^boot@'` themselves: after those tests, never beside them.
+  set_tests_properties(docs_transcripts PROPERTIES FIXTURES_REQUIRED "hartos_elf;hartos_disk"
+    DEPENDS "boot@smp1;boot@smp2;boot@smp4" LABELS host TIMEOUT 300)
+endif()
+# `ninja docs-bench` runs `ninja bench` and saves what it printed in docs/results/bench.txt,
+# where the chapters' bench tables come from (<!-- saved: ... --> blocks). `docs-update`
+# runs it first, so one command brings every page in line with the tree.
+add_custom_target(docs-bench
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/bench.txt
+    --shown "ninja -C build bench" -- ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target bench
+  USES_TERMINAL
+  COMMENT "Running the benchmarks and saving their tables for the docs")
+# `ninja docs-soak`: a short soak (2 boots at 1 and 2 harts), saved for chapter 8.
+add_custom_target(docs-soak
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/soak.txt
+    --shown "python3 tools/soak.py --build build --runs 2 --smp 1,2"
+    -- ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/soak.py --build ${CMAKE_BINARY_DIR}
+       --runs 2 --smp 1,2
+  DEPENDS hartos.elf disk_image
+  USES_TERMINAL
+  COMMENT "A short soak run, saved for the docs")
+# `ninja docs-grade`: the starter's grade, shown in the lab handout. Generates the starter
+# (tools/mklab.py), builds it in its own tree and runs its grader, as a student would.
+# The starter is meant to lose points, so the grader's exit status is not an error here;
+# a starter that fails to build is.
+if(EXISTS ${CMAKE_SOURCE_DIR}/tools/mklab.py)
+  set(hartos_starter ${CMAKE_BINARY_DIR}/docs-starter)
+  add_custom_target(docs-grade
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+      --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --keep-going --save docs/results/grade-starter.txt
+      --shown "ninja -C build grade, in the starter tree" --
+      sh -c "${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/mklab.py --out ${hartos_starter} >/dev/null && ${CMAKE_COMMAND} -S ${hartos_starter} -B ${hartos_starter}/build -G Ninja -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS} -DPython3_EXECUTABLE=${Python3_EXECUTABLE} >/dev/null && ${CMAKE_COMMAND} --build ${hartos_starter}/build --target hartos.elf disk_image >/dev/null && { ${Python3_EXECUTABLE} ${hartos_starter}/tools/grade.py --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS} --kernel ${hartos_starter}/build/hartos.elf --disk ${hartos_starter}/build/disk.img --logs ${hartos_starter}/build/grade || true; }"
+    USES_TERMINAL VERBATIM
+    COMMENT "Grading a freshly generated starter, saved for the lab handout")
+  set(hartos_docs_grade COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-grade)
+else()
+  set(hartos_docs_grade "")
+endif()
+add_custom_target(docs-update
+  COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-bench
+  COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target docs-soak
+  ${hartos_docs_grade}
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/docs_transcripts.py
+    --root ${CMAKE_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --jobs ${hartos_ncores} --update -v
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check_docs.py --root ${CMAKE_SOURCE_DIR}
+  DEPENDS hartos.elf disk_image
+  USES_TERMINAL
+  COMMENT "Rewriting the docs' transcripts from real runs of the current tree")
+
 # Bad input from outside (kernel command line values, device tree oddities): one clear
 # line each and no crash (tools/badinput_test.py).
 add_test(NAME bad_input

@@ -15,11 +15,11 @@ prints one machine-readable line per measurement and powers off:
     single-lock baseline and a lock-only calibration, side by side in the same boot,
   - boots `bench=pmem_instr` and `bench=lock_instr` on one hart under `-icount shift=0`,
     where rdinstret counts guest instructions exactly and repeatably,
-  - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
-    `bench=lock_bounces` (bounces per 1000 acquires of each design beside its baseline),
   - boots `bench=pmem_drain` at 4 harts (or the most asked for), 2 GiB, under -icount:
     one hart drains every page while the others allocate and free single pages,
-  - prints Markdown tables (medians over the rounds) and the three targets of issue 3,
+  - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
+    `bench=lock_bounces` (bounces per 1000 acquires of each design beside its baseline),
+  - prints Markdown tables (medians over the rounds) and the allocator's three targets,
   - writes pmem.csv, pmem_instr.csv, pmem_raw.csv and, with gnuplot, pmem.png into --out,
     and every console log into --out/logs,
   - with --disk, also boots the disk benchmarks (`bench=bufcache,virtio`, lines of the
@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 
-# The targets of issue 3, reported beside the measurements.
+# The allocator's targets, reported beside the measurements.
 TARGET_OWN_LIST_SPINS = 0
 TARGET_SPEEDUP_2_HARTS = 1.8
 TARGET_INSTR_PER_PAIR = 60

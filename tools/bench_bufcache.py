@@ -9,7 +9,7 @@ virtio-mmio-bus.0, prints one line per measurement:
           hand_steps=0 errors=0
 
 (on one line). This module turns those lines into medians over the rounds, a Markdown
-table (bucketed beside single-lock), the targets of issue 6, a CSV file and, with
+table (bucketed beside single-lock), the targets it was built to meet, a CSV file and, with
 gnuplot, a plot of hit-path throughput against harts. tools/bench.py can call
 report(rows, out, gnuplot) with its parsed BENCH rows; run alone, it reads console logs:
 
@@ -26,7 +26,6 @@ import subprocess
 import sys
 
 TARGET_HIT_SPINS_PER_1K_ACQ = 0.1   # disjoint hit sets, bucketed cache
-LAB_REFERENCE_SPINS_PER_1K = 0.47   # the lab's reference solution, measured here
 TARGET_HIT_RATIO_2_HARTS = 1.8      # bucketed / single-lock total throughput
 
 
@@ -106,15 +105,14 @@ def print_table(summary):
 
 
 def print_targets(summary):
-    print("\n### Targets (issue 6)\n")
+    print("\n### Targets (reported, not asserted)\n")
     hits = sorted(((k, s) for k, s in summary.items() if k[0] == "hit" and k[3] == "bucketed"),
                   key=lambda ks: order(ks[0]))
     worst = max((s["spins_per_1k_acq"] for _, s in hits), default=None)
     if worst is not None:
         print("- hit path, disjoint sets: at most %.3f spins per 1000 acquires over %s harts "
-              "(target <= %.1f; lab reference measured here %.2f): %s" % (
-                  worst, ",".join(str(k[2]) for k, _ in hits),
-                  TARGET_HIT_SPINS_PER_1K_ACQ, LAB_REFERENCE_SPINS_PER_1K,
+              "(target <= %.1f): %s" % (
+                  worst, ",".join(str(k[2]) for k, _ in hits), TARGET_HIT_SPINS_PER_1K_ACQ,
                   "met" if worst <= TARGET_HIT_SPINS_PER_1K_ACQ else "NOT met"))
     b = summary.get(("hit", 64, 2, "bucketed"))
     if b and "ratio" in b:

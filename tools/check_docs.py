@@ -40,7 +40,7 @@ SKIP_DIRS = {".git", "build", "docs", "__pycache__"}
 # CMake commands). Keep this list short: everything else must be defined in the tree.
 EXTERNAL = {"add_test", "set_tests_properties", "add_custom_target", "__atomic_exchange_n",
             "__atomic_store_n", "__atomic_load_n", "__atomic_fetch_add",
-            "__atomic_compare_exchange_n", "__builtin_return_address", "sizeof",
+            "__atomic_compare_exchange_n", "__builtin_return_address", "__sync_synchronize", "sizeof",
             "offsetof"}
 
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
