@@ -23,7 +23,6 @@
 
 set(HARTOS_TRACE_EVENTS 16384 CACHE STRING "events in each hart's trace ring (a power of two)")
 set(HARTOS_TRACE_BENCH_EVENTS 32768 CACHE STRING "events per hart ring in the trace-* kernel")
-option(HARTOS_TRACE "trace hooks in acquire/release (off: lock events are not recorded)" ON)
 target_compile_definitions(hartos.elf PRIVATE TRACE_RING_EVENTS=${HARTOS_TRACE_EVENTS}
   $<$<BOOL:${HARTOS_TRACE}>:HARTOS_TRACE=1>)
 if(NOT HARTOS_TRACE)
