@@ -25,46 +25,62 @@
 /* LAB(locks) begin pmem-lists */
 /*
  * The free lists. A free page holds the links in its first words, so the lists cost
- * no memory. Each CPU has its own list and its own lock; a CPU frees onto and
- * allocates from its own list, and only when that is empty does it touch another's.
+ * no memory. Each CPU has its own list; a CPU frees onto and allocates from its own
+ * list, and only when that is empty does it touch another's.
  *
- * A list is kept in chunks of PMEM_BATCH pages, so that taking many pages off it is as
- * cheap as taking one: a partial chunk (`part`, up to PMEM_BATCH pages linked by
- * `next`) where pages come and go one at a time, and a stack of full chunks (`full`,
- * linked by their first page's `chunk`). A free that finds the partial chunk full
- * pushes it onto the stack and starts a new one; an allocation that finds it empty
- * pops a full chunk. A thief takes one whole chunk: a full one if there is one, else
- * the partial one. Every critical section therefore does a fixed amount of work
- * whatever the memory size: a steal unlinks one chunk, never walks a list, and moves
- * at most PMEM_BATCH pages. (A steal that walked half the victim's list took
- * milliseconds at 2 GiB, with interrupts off on every hart waiting for that lock.)
+ * A list is kept in chunks of up to PMEM_BATCH pages, so that taking many pages off it
+ * is as cheap as taking one: a partial chunk (`part`) where pages come and go one at
+ * a time, and a stack of full chunks (`full`, linked by their first page's `chunk`).
+ * A free that finds the partial chunk full stacks it and starts a new one; an
+ * allocation that finds it empty unstacks a full one. A thief takes one whole chunk:
+ * a full one if there is one, else the partial one. Every step therefore does a fixed
+ * amount of work whatever the memory size: a steal unlinks one chunk, never walks a
+ * list. (A steal that walked half the victim's list took milliseconds at 2 GiB, with
+ * interrupts off on every hart waiting for that lock.)
  *
- * Locks: pmem.cpuN protects CPU N's chunks, counts and counters. pmem.steal makes
- * thieves take turns: a thief holds it from its first look at a list until the chunk
- * it took sits on its own list. Lock order: pmem.steal, then one pmem.cpuN at a time;
- * nobody ever holds two list locks, and pmem.steal is never taken holding a list
- * lock, so no cycle can form. pmem locks are leaves: no other lock is taken while
- * one is held, so callers may hold any lock (kernel/lockorder.h checks all this).
+ * The fast path takes no lock. The partial chunk is one word: the address of its first
+ * page, plus its page count in the low bits that a 4096-aligned address leaves free
+ * (0 when it is empty). Only its own CPU puts pages into it or takes single pages out,
+ * with interrupts off so that the thread stays on that CPU; the one thing another CPU
+ * ever does to the word is take the whole chunk, swapping in 0. So the owner computes
+ * the new word from the one it read and stores it with a compare-and-swap (LR/SC): if
+ * a thief took the chunk meanwhile, the swap fails and the owner looks again, finding
+ * 0. Nobody else ever writes anything but 0 there, so the word cannot come back to the
+ * value the owner read (no ABA), and the owner never waits for anyone.
+ *
+ * Locks: pmem.cpuN protects CPU N's stack of full chunks and its steal counters, and
+ * whoever puts a whole chunk into N's `part` or takes one out holds it too; so a
+ * thief holding it sees each of N's pages either on the stack or in `part`. pmem.steal
+ * makes thieves take turns: a thief holds it from its first look at a list until the
+ * chunk it took sits on its own list. Lock order: pmem.steal, then one pmem.cpuN at a
+ * time; nobody ever holds two list locks, and pmem.steal is never taken holding a list
+ * lock, so no cycle can form. pmem locks are leaves: no other lock is taken while one
+ * is held, so callers may hold any lock (kernel/lockorder.h checks all this).
  *
  * NULL means empty. pmem_alloc returns NULL only from steal(), after a second look
  * at every list under its lock, pmem.steal held all along. Holding pmem.steal, no
- * page changes list: only a thief moves pages between lists, and there is one thief
- * at a time, so no chunk is ever "in flight" where a look could miss it. A page free
- * when that last look began therefore stays on its list until its own CPU hands it
- * out; finding every list empty proves that all such pages were handed out. (A page
- * freed while the look runs may be missed: that free ran concurrently with the call.)
+ * page changes list: only a thief moves pages between lists, there is one thief at a
+ * time, and a CPU moves a chunk between its own stack and `part` only holding its
+ * lock, so no chunk is ever "in flight" where a look could miss it. A page free when
+ * that last look began therefore stays on its list until its own CPU hands it out;
+ * finding every list empty proves that all such pages were handed out. (A page freed
+ * while the look runs may be missed: that free ran concurrently with the call.)
  */
 struct pmem_page {
-    struct pmem_page *next;  /* the next page of this chunk */
-    struct pmem_page *chunk; /* in a full chunk's first page: the next full chunk */
+    struct pmem_page *next;  /* the next page of this chunk; 0 in its last page */
+    struct pmem_page *chunk; /* in a stacked full chunk's first page: the next one */
 };
 
+#define PART_PAGES 0x7ffUL /* the page-count bits of `part` (what one andi can mask) */
+_Static_assert(PMEM_BATCH <= PART_PAGES, "a chunk's page count fits in PART_PAGES");
+
 struct pmem_cpu {
-    struct spinlock lock;   /* pmem.cpuN: protects everything below */
-    struct pmem_page *part; /* the partial chunk: nfree - nfull * PMEM_BATCH pages */
-    struct pmem_page *full; /* stack of nfull chunks of PMEM_BATCH pages */
-    uint64_t nfree, nfull;  /* nfree: all its pages; read unlocked too (a hint) */
-    uint64_t allocs, frees, steals, stolen, robbed;
+    uintptr_t part;           /* the partial chunk: first page | page count, or 0 */
+    uint64_t allocs, frees;   /* written by this CPU only, interrupts off */
+    struct spinlock lock;     /* pmem.cpuN: the stack below, and whole-chunk moves */
+    struct pmem_page *full;   /* stack of nfull chunks of PMEM_BATCH pages */
+    uint64_t nfull;           /* read unlocked too (a hint) */
+    uint64_t steals, stolen, robbed;
     char name[16];               /* "pmem.cpuN" */
 } __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
 /* A power of two, so that finding this CPU's list is a shift, not a multiplication. */
@@ -74,39 +90,108 @@ static struct pmem_cpu pmem_cpus[NCPU];
 static int nlists;                 /* min(machine.nharts, NCPU), set once by pmem_init */
 static struct spinlock steal_lock; /* pmem.steal: one thief at a time (see above) */
 
+/* Pages on c's list, read without its lock: a hint, exact only while nobody moves any. */
 static uint64_t list_pages(struct pmem_cpu *c)
 {
-    return __atomic_load_n(&c->nfree, __ATOMIC_RELAXED);
+    return __atomic_load_n(&c->nfull, __ATOMIC_RELAXED) * PMEM_BATCH +
+           (__atomic_load_n(&c->part, __ATOMIC_RELAXED) & PART_PAGES);
 }
 
-/* Called holding c's lock (or before other harts run). */
+/* Makes the chunk starting at first (n pages; first == 0 if n == 0) c's partial one.
+ * Holding c's lock, with c's partial chunk empty. */
+static void set_part(struct pmem_cpu *c, struct pmem_page *first, uint64_t n)
+{
+    __atomic_store_n(&c->part, n ? (uintptr_t)first | n : 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Compare-and-swap of a partial-chunk word: stores `want` in *part if it still holds
+ * `seen`, and returns what it held. In asm, so that the ordering does not depend on
+ * the compiler version: sc.d.rl makes this hart's earlier stores (a pushed page's link)
+ * visible before the word that publishes them. Nothing but a branch between LR and SC,
+ * so the loop is one the ISA guarantees to make progress.
+ */
+static inline __attribute__((always_inline)) uintptr_t part_cas(uintptr_t *part, uintptr_t seen,
+                                                                uintptr_t want)
+{
+    uintptr_t now;
+    int failed;
+    __asm__ volatile("1: lr.d %0, (%2)\n"
+                     "   bne %0, %3, 2f\n"
+                     "   sc.d.rl %1, %4, (%2)\n"
+                     "   bnez %1, 1b\n"
+                     "2:"
+                     : "=&r"(now), "=&r"(failed)
+                     : "r"(part), "r"(seen), "r"(want)
+                     : "memory");
+    return now;
+}
+
+/*
+ * Takes the first page of this CPU's partial chunk c->part, or returns NULL if it is
+ * empty. Interrupts off. The swap fails only if a thief took the chunk: then the word
+ * is 0 and the next round says so.
+ */
+static inline __attribute__((always_inline)) struct pmem_page *part_pop(struct pmem_cpu *c)
+{
+    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED), now;
+    struct pmem_page *p;
+    for (;; seen = now) {
+        if (!seen)
+            return 0;
+        p = (struct pmem_page *)(seen & ~PART_PAGES);
+        /* Atomic only because a thief may own p by now; then the swap fails anyway. */
+        uintptr_t next = (uintptr_t)__atomic_load_n(&p->next, __ATOMIC_RELAXED);
+        if ((now = part_cas(&c->part, seen, next | ((seen & PART_PAGES) - 1))) == seen)
+            return p;
+    }
+}
+
+/* Puts p on this CPU's partial chunk c->part; 0 if that chunk is full. Interrupts off. */
+static inline __attribute__((always_inline)) int part_push(struct pmem_cpu *c, struct pmem_page *p)
+{
+    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED), now;
+    for (;; seen = now) {
+        if ((seen & PART_PAGES) == PMEM_BATCH)
+            return 0;
+        p->next = (struct pmem_page *)(seen & ~PART_PAGES);
+        if ((now = part_cas(&c->part, seen, (uintptr_t)p | ((seen & PART_PAGES) + 1))) == seen)
+            return 1;
+    }
+}
+
+/* This hart's list. Interrupts off, so that the answer stays true. */
+static inline __attribute__((always_inline)) struct pmem_cpu *this_list(void)
+{
+    return &pmem_cpus[r_tp()];
+}
+
+/* Holding c's lock (or before other harts run): p onto c's list, stacking a full
+ * partial chunk first. */
 static void push_page(struct pmem_cpu *c, struct pmem_page *p)
 {
-    if (c->nfree == (c->nfull + 1) * PMEM_BATCH) { /* the partial chunk is full: stack it */
-        c->part->chunk = c->full;
-        c->full = c->part;
-        c->nfull++;
-        c->part = 0;
-    }
-    p->next = c->part;
-    c->part = p;
-    c->nfree++;
+    if (part_push(c, p))
+        return;
+    struct pmem_page *chunk = (struct pmem_page *)(c->part & ~PART_PAGES);
+    chunk->chunk = c->full;
+    c->full = chunk;
+    c->nfull++;
+    p->next = 0;
+    set_part(c, p, 1);
 }
 
-/* Called holding c's lock; NULL if c's list is empty. */
-static inline __attribute__((always_inline)) struct pmem_page *pop_page(struct pmem_cpu *c)
+/* Holding c's lock, c this hart's list: a page off it, or NULL if it is empty. */
+static struct pmem_page *pop_page(struct pmem_cpu *c)
 {
-    if (!c->part && c->full) { /* the partial chunk is empty: unstack a full one */
-        c->part = c->full;
-        c->full = c->full->chunk;
+    struct pmem_page *p = part_pop(c);
+    if (!p && c->full) { /* the partial chunk is empty: unstack a full one */
+        p = c->full;
+        c->full = p->chunk;
         c->nfull--;
+        set_part(c, p->next, PMEM_BATCH - 1);
     }
-    struct pmem_page *p = c->part;
-    if (p) {
-        c->part = p->next;
-        c->nfree--;
+    if (p)
         c->allocs++;
-    }
     return p;
 }
 
@@ -118,12 +203,12 @@ static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
     if ((*first = v->full) != 0) {
         v->full = v->full->chunk;
         v->nfull--;
-    } else {
-        *first = v->part;
-        n = v->nfree;
-        v->part = 0;
+    } else { /* v's CPU may be in its lock-free path: take the word whole, in one swap */
+        uintptr_t part;
+        __asm__ volatile("amoswap.d.aq %0, zero, (%1)" : "=r"(part) : "r"(&v->part) : "memory");
+        n = part & PART_PAGES;
+        *first = (struct pmem_page *)(part & ~PART_PAGES);
     }
-    v->nfree -= n;
     v->robbed += n;
     return n;
 }
@@ -145,9 +230,9 @@ __attribute__((noinline, cold)) static struct pmem_cpu *relock_my_list(struct pm
  * still be on, so the thread may move to another hart before acquire() turns them
  * off; it therefore checks the id again holding the lock (interrupts off now). This
  * keeps the rule "interrupts stay off while the CPU id is in use" without a
- * push_off/pop_off pair of its own on the fast path.
+ * push_off/pop_off pair of its own.
  */
-static inline __attribute__((always_inline)) struct pmem_cpu *lock_my_list(void)
+static struct pmem_cpu *lock_my_list(void)
 {
     struct pmem_cpu *c = &pmem_cpus[cpuid()];
     acquire(&c->lock);
@@ -189,10 +274,9 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
             /* This list was empty when we looked at it, and only this hart (interrupts
              * off) could have freed onto it since: the chunk becomes its partial one. */
             acquire(&c->lock);
-            if (c->nfree)
+            if (list_pages(c))
                 panic("pmem: cpu %d's list filled up during its own steal", me);
-            c->part = p->next;
-            c->nfree = n - 1;
+            set_part(c, p->next, n - 1);
             c->allocs++;
             c->steals++;
             c->stolen += n;
@@ -203,7 +287,7 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
     return p;
 }
 
-static struct pmem_page *take_page(void)
+__attribute__((noinline)) static struct pmem_page *take_page_slow(void)
 {
     struct pmem_cpu *c = lock_my_list();
     struct pmem_page *p = pop_page(c);
@@ -211,12 +295,37 @@ static struct pmem_page *take_page(void)
     return p ? p : steal();
 }
 
-static void give_page(struct pmem_page *p)
+/* A page off this CPU's list, counted in allocs; NULL only if no list has one. */
+static inline __attribute__((always_inline)) struct pmem_page *take_page(void)
+{
+    uint64_t sie = intr_save_off();
+    struct pmem_cpu *c = this_list();
+    struct pmem_page *p = part_pop(c);
+    if (p)
+        c->allocs++;
+    intr_restore(sie & SSTATUS_SIE);
+    return p ? p : take_page_slow();
+}
+
+__attribute__((noinline)) static void give_page_slow(struct pmem_page *p)
 {
     struct pmem_cpu *c = lock_my_list();
     push_page(c, p);
     c->frees++;
     release(&c->lock);
+}
+
+/* Puts p on this CPU's list, counted in frees. */
+static inline __attribute__((always_inline)) void give_page(struct pmem_page *p)
+{
+    uint64_t sie = intr_save_off();
+    struct pmem_cpu *c = this_list();
+    int done = part_push(c, p);
+    if (done)
+        c->frees++;
+    intr_restore(sie & SSTATUS_SIE);
+    if (!done)
+        give_page_slow(p);
 }
 
 static void lists_init(void)
@@ -251,7 +360,7 @@ _Static_assert(sizeof(struct pmem_page) <= PMEM_LINK_BYTES, "links fit in PMEM_L
 
 /* What pmem manages; written once by pmem_init, read-only afterwards. */
 static struct pmem_map {
-    uint64_t *bitmap; /* at the lowest usable address; bit n: page bitmap + n pages */
+    uint64_t *bitmap; /* at the lowest usable address; bit n: page start + n pages */
     uintptr_t start;  /* first page after the bitmap */
     uintptr_t end;    /* end of the highest usable range */
     uintptr_t span;   /* end - start: one compare checks both ends */
@@ -265,10 +374,13 @@ static int in_usable_range(uintptr_t a)
     return 0;
 }
 
-/* Sets (or clears) the page's bit; returns what it was. */
-static int bit_set(uintptr_t a, int allocated)
+/*
+ * Sets (allocated = 1) or clears the bit of the page at offset off = a - map.start;
+ * returns what it was. Bit n of the bitmap is the page at map.start + n pages.
+ */
+static inline __attribute__((always_inline)) int bit_set(uintptr_t off, int allocated)
 {
-    uint64_t n = (a - (uintptr_t)map.bitmap) / PAGE_SIZE, bit = 1UL << (n % 64);
+    uint64_t n = off / PAGE_SIZE, bit = 1UL << (n % 64);
     uint64_t *word = &map.bitmap[n / 64];
     uint64_t old = allocated ? __atomic_fetch_or(word, bit, __ATOMIC_RELAXED)
                              : __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
@@ -295,16 +407,20 @@ static void check_poison(void *pa)
 }
 #endif
 
-void *pmem_alloc(void)
+__attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
 {
-    struct pmem_page *p = take_page();
-    if (!p)
-        return NULL;
-    uintptr_t a = (uintptr_t)p;
-    if (a - map.start >= map.span || a % PAGE_SIZE || bit_set(a, 1))
-        panic("pmem_alloc: a free list is corrupted: page %p is %s", (void *)p,
-              a - map.start >= map.span || a % PAGE_SIZE ? "not a managed page"
-                                                         : "marked allocated");
+    uintptr_t off = (uintptr_t)p - map.start;
+    panic("pmem_alloc: a free list is corrupted: page %p is %s", p,
+          off >= map.span || off % PAGE_SIZE ? "not a managed page" : "marked allocated");
+}
+
+/* Marks p allocated (and poisons it); its own function, so that pmem_alloc's fast
+ * path ends in a jump here and needs no stack frame of its own. */
+__attribute__((noinline)) static void *hand_out(struct pmem_page *p)
+{
+    uintptr_t off = (uintptr_t)p - map.start;
+    if (off >= map.span || bit_set(off, 1))
+        list_corrupted(p);
 #if PMEM_POISON
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
@@ -312,20 +428,29 @@ void *pmem_alloc(void)
     return p;
 }
 
-void pmem_free(void *pa)
+void *pmem_alloc(void)
+{
+    struct pmem_page *p = take_page();
+    return p ? hand_out(p) : NULL;
+}
+
+__attribute__((noreturn, noinline, cold)) static void bad_free(void *pa, void *caller)
 {
     uintptr_t a = (uintptr_t)pa;
-    void *caller = __builtin_return_address(0);
     if (a % PAGE_SIZE)
         panic("pmem_free: %p is not page-aligned (caller %p)", pa, caller);
-    if (a - map.start >= map.span)
-        panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
-    /* Clear the bit before the page is on a list: once it is, another CPU may take it. */
-    if (!bit_set(a, 0)) {
-        if (in_usable_range(a))
-            panic("pmem_free: double free of page %p (caller %p)", pa, caller);
-        panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
-    }
+    if (a - map.start < map.span && in_usable_range(a))
+        panic("pmem_free: double free of page %p (caller %p)", pa, caller);
+    panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
+}
+
+void pmem_free(void *pa)
+{
+    uintptr_t off = (uintptr_t)pa - map.start;
+    /* Clear the bit before the page is on a list: once it is, another CPU may take it.
+     * A clear bit means a double free, or an address in a hole between ranges. */
+    if (off >= map.span || off % PAGE_SIZE || !bit_set(off, 0))
+        bad_free(pa, __builtin_return_address(0));
 #if PMEM_POISON
     fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);
 #endif

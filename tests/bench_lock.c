@@ -9,9 +9,10 @@
  *    by other harts while one hart waited (a ticket lock bounds it by harts - 1), the
  *    longest wait, contentions and bounces of each. Counts in a time window, so they vary from run
  *    to run; the spread between harts is the figure.
- *  - lock_bounces: bounces per acquire of each design beside its single-lock baseline,
- *    every hart working for BOUNCE_MS: pmem (alloc+free pairs) and, with a disk, the
- *    buffer cache (every hart reading blocks of its own, all hits).
+ *  - lock_bounces: bounces per operation of each design beside its single-lock
+ *    baseline, every hart working for BOUNCE_MS: pmem (alloc+free pairs) and, with a
+ *    disk, the buffer cache (every hart reading blocks of its own, all hits). Per
+ *    operation, not per acquire: a design may take no lock at all on its common path.
  * Lines: BENCH bench=lock what=<instr|fair|bounces> key=value ...
  */
 #include "tests/bench_lock.h"
@@ -170,13 +171,15 @@ static struct lock_sum sum_locks(const char *prefix)
     return s;
 }
 
+static uint64_t ops_done; /* operations (alloc+free pairs, reads) of the current run */
+
 static void print_bounces(const char *design, const char *variant, const char *prefix,
                           struct lock_sum a, struct lock_sum b)
 {
-    kprintf("BENCH bench=lock what=bounces design=%s variant=%s locks=%s* harts=%d acquires=%lu "
-            "contentions=%lu bounces=%lu\n",
-            design, variant, prefix, ncpu, b.acquires - a.acquires, b.contentions - a.contentions,
-            b.bounces - a.bounces);
+    kprintf("BENCH bench=lock what=bounces design=%s variant=%s locks=%s* harts=%d ops=%lu "
+            "acquires=%lu contentions=%lu bounces=%lu\n",
+            design, variant, prefix, ncpu, ops_done, b.acquires - a.acquires,
+            b.contentions - a.contentions, b.bounces - a.bounces);
 }
 
 static const struct pmem_ops *pmem_design;
@@ -187,6 +190,7 @@ static uint64_t bounce_end_us; /* when the workers stop */
 static void start_bounce_run(void)
 {
     arrived = 0;
+    ops_done = 0;
     bounce_end_us = timer_now_us() + BOUNCE_MS * 1000;
 }
 
@@ -194,11 +198,13 @@ static void pmem_pairs(void *arg)
 {
     (void)arg;
     start_line(&arrived);
-    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
+    uint64_t i;
+    for (i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *p = pmem_design->alloc();
         if (p)
             pmem_design->free(p);
     }
+    __atomic_fetch_add(&ops_done, i, __ATOMIC_RELAXED);
 }
 
 static void bounce_pmem(const struct pmem_ops *ops, const char *variant, const char *prefix)
@@ -221,12 +227,14 @@ static void cache_reads(void *arg)
         if (bcache_disjoint_hart(2048, BOUNCE_BLOCKS, ncpu, b) == me)
             mine[k++] = b;
     start_line(&arrived);
-    for (int i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
+    uint64_t i;
+    for (i = 0; (i & 63) || timer_now_us() < bounce_end_us; i++) {
         void *h;
         uint8_t *data;
         if (cache_design.bread(cache_design.cache, 0, mine[i % BOUNCE_BLOCKS], &h, &data) == 0)
             cache_design.brelse(h);
     }
+    __atomic_fetch_add(&ops_done, i, __ATOMIC_RELAXED);
 }
 
 static void bounce_cache(struct bcache_ops ops, const char *variant, const char *prefix)

@@ -234,7 +234,13 @@ KTEST(grade_pmem_own, own_lists_are_never_contended)
 
 /* ---- grade_pmem_steal: steal-heavy drain ---- */
 
-static int drain_done;
+/*
+ * The step at whose start every hart stops (0: not decided yet). The draining hart
+ * sets it during step k to k + 1, never to k: a hart that leaves the barrier late and
+ * reads it during step k must still see "go on", or it would stop one step before the
+ * drainer, which would then wait at the next barrier for it forever.
+ */
+static int stop_at_step;
 static uint64_t drained[DRAIN_ROUNDS];
 static size_t drain_free_at_start;
 
@@ -244,7 +250,7 @@ static struct {
     void *chain;
 } drainer;
 
-static void drain_step(void)
+static void drain_step(int step)
 {
     for (int n = 0; n < DRAIN_STEP; n++) {
         void *p;
@@ -262,7 +268,7 @@ static void drain_step(void)
         } else {
             drainer.freeing = 0;
             if (++drainer.round == DRAIN_ROUNDS)
-                __atomic_store_n(&drain_done, 1, __ATOMIC_RELEASE);
+                __atomic_store_n(&stop_at_step, step + 1, __ATOMIC_RELEASE);
             return;
         }
     }
@@ -280,12 +286,12 @@ static void drain_or_nibble(void *arg)
     grade_barrier(); /* every thread runs: their stacks are taken */
     if (cpuid() == 0)
         drain_free_at_start = pmem_free_pages();
-    for (;;) {
+    for (int step = 1;; step++) {
         grade_barrier();
-        if (__atomic_load_n(&drain_done, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&stop_at_step, __ATOMIC_ACQUIRE) == step)
             return;
         if (cpuid() == 0) {
-            drain_step();
+            drain_step(step);
             continue;
         }
         for (int n = 0; n < DRAIN_STEP; n++) {

@@ -219,26 +219,28 @@ def print_targets(summary, per_pair):
 
 
 def print_lock_table(rows):
-    """Contentions and bounces per 1000 acquires of each allocator's locks, per workload."""
+    """Contentions and bounces of each allocator's locks per 1000 alloc+free pairs (per
+    operation, not per acquire: the per-CPU fast path takes no lock), per workload."""
     sums = {}
     for row in rows:
         if row.get("bench") != "pmem" or "bounces" not in row:
             continue
         key = (row["workload"], int(row["harts"]), row["alloc"])
-        s = sums.setdefault(key, [0, 0, 0])
+        s = sums.setdefault(key, [0, 0, 0, 0])
         s[0] += int(row["acquires"])
         s[1] += int(row["contentions"])
         s[2] += int(row["bounces"])
+        s[3] += sum(ints(row["pairs"]))
     if not sums:
         return
     print("\n### pmem locks: contentions and bounces (all rounds added up)\n")
-    print("| workload | harts | allocator | acquires | contentions | bounces "
-          "| bounces / 1000 acquires |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    print("| workload | harts | allocator | alloc+free pairs | acquires | contentions | bounces "
+          "| bounces / 1000 pairs |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for key in sorted(sums, key=lambda k: (workload_order(k[0]), k[1], alloc_order(k[2]))):
-        a, c, b = sums[key]
-        print("| %s | %d | %s | %d | %d | %d | %.1f |" % (
-            key[0], key[1], ALLOC_NAMES.get(key[2], key[2]), a, c, b, 1000.0 * b / a if a else 0))
+        a, c, b, n = sums[key]
+        print("| %s | %d | %s | %d | %d | %d | %d | %.1f |" % (
+            key[0], key[1], ALLOC_NAMES.get(key[2], key[2]), n, a, c, b, 1000.0 * b / n if n else 0))
     own = [v for (w, h, a), v in sums.items() if a == "percpu" and w in ("pairs", "bursts")]
     print("\nOwn lists (pairs, bursts): %d contentions and %d bounces on pmem locks (wanted: 0)."
           % (sum(v[1] for v in own), sum(v[2] for v in own)))

@@ -49,6 +49,9 @@ SOLUTION_ONLY = [
     "steal_lock",    # mm/pmem.c: thieves take turns
     "push_page",     # mm/pmem.c: the chunked lists' push and pop
     "pop_page",
+    "part_cas",      # mm/pmem.c: the lock-free partial chunk
+    "part_pop",
+    "part_push",
 ]
 
 BEGIN_RE = re.compile(r"^(\s*)/\* LAB\((\w+)\) begin ([a-z0-9]+(?:-[a-z0-9]+)*)(?:: (.*?))? \*/\s*$")
