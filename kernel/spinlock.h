@@ -14,7 +14,9 @@
  *    live forever (static, or in a long-lived struct): the registry keeps a pointer.
  *  - acquire / release: interrupts stay off on this hart while it holds any spinlock
  *    (push_off/pop_off nest), so an interrupt handler on the same hart can never spin
- *    on a lock its own hart holds
+ *    on a lock its own hart holds. A test-and-set waiter spins a little, then halts in
+ *    wfi until the release kicks it with an IPI: a hart that spins for long keeps a
+ *    host core busy that the holder may need (spinlock.c, "Halting waiters").
  *  - holding: does this hart hold lk (call with interrupts off)
  *  - lockstat_print / lockstat_reset: all registered locks sorted by contention (locks
  *    that share a name, such as the 64 bcache.buf, add up into one row)
@@ -64,6 +66,9 @@ enum spinlock_kind {
 
 /* A ticket lock's `locked`: bit 0 set for good, see struct spinlock. */
 #define SPINLOCK_TICKET_WORD 1u
+/* A test-and-set `locked`'s bit 1, set only while bit 0 is: a waiter may be halted, and
+ * the release must kick the harts in `halted` (spinlock.c, "Halting waiters"). */
+#define SPINLOCK_KICK 2u
 
 struct spinlock {
     /*
@@ -71,11 +76,13 @@ struct spinlock {
      * holder's CPU offset (logical id << CPU_SHIFT). One swap both takes the lock and
      * tells whether the line comes from another hart. A ticket lock keeps this word at
      * SPINLOCK_TICKET_WORD: the test-and-set attempt finds it "taken" and the slow path
-     * hands over to the ticket code, so acquire() needs no test of the kind.
+     * hands over to the ticket code, so acquire() needs no test of the kind. Bit 1 is
+     * SPINLOCK_KICK.
      */
     volatile uint32_t locked;
     volatile uint32_t next;  /* ticket: the next ticket to hand out */
     volatile uint32_t owner; /* ticket: the ticket being served */
+    uint64_t halted;         /* test-and-set: bit c: CPU c waits in wfi for a kick */
     uint8_t kind;            /* enum spinlock_kind */
     enum lock_class class;   /* its place in the lock order (lockorder.h) */
     const char *name;
@@ -123,6 +130,7 @@ void lockstat_foreach(void (*fn)(struct spinlock *lk, void *arg), void *arg);
  * caller is where acquire() was called (0: the slow path's own return address). */
 void spinlock_acquire_slow(struct spinlock *lk, uint64_t old, uint64_t off, uintptr_t caller);
 void spinlock_release_ticket(struct spinlock *lk);
+void spinlock_kick(struct spinlock *lk); /* IPIs the harts halted on lk (spinlock.c) */
 
 /*
  * push_off in five instructions: interrupts off and tp read in one asm (so that tp is
@@ -185,10 +193,18 @@ static inline __attribute__((always_inline)) void spinlock_take(struct spinlock 
  * GCC 12 emits `fence iorw,ow` for a release store, newer GCC `fence rw,w`, which does
  * not order device (MMIO) accesses. A driver's register writes inside the critical
  * section must reach the device before the next holder can write its own.
+ * A swap, not a store: the old word tells whether a waiter set SPINLOCK_KICK and waits
+ * in wfi for us. ".aq" keeps spinlock_kick's read of `halted` after the swap.
  */
 static inline __attribute__((always_inline)) void spinlock_unlock(struct spinlock *lk, uint64_t off)
 {
-    __asm__ volatile("fence iorw, ow\n\tsw %1, %0" : "=m"(lk->locked) : "r"(off) : "memory");
+    uint32_t old;
+    __asm__ volatile("fence iorw, ow\n\tamoswap.w.aq %0, %2, %1"
+                     : "=r"(old), "+A"(lk->locked)
+                     : "r"(off)
+                     : "memory");
+    if (__builtin_expect(old & SPINLOCK_KICK, 0))
+        spinlock_kick(lk);
 }
 
 #ifdef LOCK_CHECKS
