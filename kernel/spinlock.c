@@ -281,7 +281,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
         /*
          * The last holder was another hart: count the bounce and put this hart's offset
          * in the word. An atomic xor, not a store: a waiter may set SPINLOCK_KICK at any
-         * moment, and old (a free word: no bits 0, 1) differs from off in the offset only.
+         * moment, and old (a free word: no bit 0, no KICK) differs from off in the offset only.
          */
         lk->bounces++;
         __atomic_fetch_xor(&lk->locked, (uint32_t)(old ^ off), __ATOMIC_RELAXED);

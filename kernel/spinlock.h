@@ -66,9 +66,10 @@ enum spinlock_kind {
 
 /* A ticket lock's `locked`: bit 0 set for good, see struct spinlock. */
 #define SPINLOCK_TICKET_WORD 1u
-/* A test-and-set `locked`'s bit 1, set only while bit 0 is: a waiter may be halted, and
- * the release must kick the harts in `halted` (spinlock.c, "Halting waiters"). */
-#define SPINLOCK_KICK 2u
+/* A test-and-set `locked`'s bit 31, set only while bit 0 is: a waiter may be halted, and
+ * the release must kick the harts in `halted` (spinlock.c, "Halting waiters"). The
+ * sign bit, so that the release tests it with one branch (bltz). */
+#define SPINLOCK_KICK 0x80000000u
 
 struct spinlock {
     /*
@@ -76,7 +77,7 @@ struct spinlock {
      * holder's CPU offset (logical id << CPU_SHIFT). One swap both takes the lock and
      * tells whether the line comes from another hart. A ticket lock keeps this word at
      * SPINLOCK_TICKET_WORD: the test-and-set attempt finds it "taken" and the slow path
-     * hands over to the ticket code, so acquire() needs no test of the kind. Bit 1 is
+     * hands over to the ticket code, so acquire() needs no test of the kind. Bit 31 is
      * SPINLOCK_KICK.
      */
     volatile uint32_t locked;
@@ -198,12 +199,12 @@ static inline __attribute__((always_inline)) void spinlock_take(struct spinlock 
  */
 static inline __attribute__((always_inline)) void spinlock_unlock(struct spinlock *lk, uint64_t off)
 {
-    uint32_t old;
+    int64_t old; /* amoswap.w sign-extends the word: SPINLOCK_KICK makes it negative */
     __asm__ volatile("fence iorw, ow\n\tamoswap.w.aq %0, %2, %1"
                      : "=r"(old), "+A"(lk->locked)
                      : "r"(off)
                      : "memory");
-    if (__builtin_expect(old & SPINLOCK_KICK, 0))
+    if (__builtin_expect(old < 0, 0))
         spinlock_kick(lk);
 }
 

@@ -43,6 +43,16 @@ SCENARIOS = {
     "deadlock_spin": ("ktest=hang_deadlock_spin ktest.timeout=60 lock.stuck_ms=0",
                       [([r"deadlock: deadlock_a holds", r"deadlock: deadlock_b holds"], 0.3)]),
 }
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def source_macro(path, name):
+    """A macro of the kernel's source (gdb cannot print macros without -g3)."""
+    with open(os.path.join(ROOT, path)) as f:
+        return int(re.search(r"^#define %s\s+(0x[0-9a-fA-F]+|\d+)" % name, f.read(), re.M).group(1), 0)
+
+
+PMEM_BATCH, PART_PAGES = source_macro("mm/pmem.h", "PMEM_BATCH"), source_macro("mm/pmem.c", "PART_PAGES")
 COMMANDS = ["hartos-harts", "hartos-threads", "hartos-locks", "hartos-pmem", "hartos-bufs",
             "hartos-bt"]
 
@@ -51,7 +61,7 @@ RAW = r"""printf "raw-ncpu %d\n", ncpu
 printf "raw-nlists %d\n", 'pmem.c'::nlists
 set $i = 0
 while $i < 'pmem.c'::nlists
-  printf "raw-pmem %d %lu\n", $i, 'pmem.c'::pmem_cpus[$i].nfree
+  printf "raw-pmem %d %lu %lu\n", $i, 'pmem.c'::pmem_cpus[$i].nfull, 'pmem.c'::pmem_cpus[$i].part
   set $i = $i + 1
 end
 set $i = 0
@@ -297,8 +307,10 @@ class Checker:
         prow = [r for r in rows(pmem) if r[0].isdigit()]
         self.expect(len(prow) == nlists == self.nlists, "stop %d: hartos-pmem: %d lists, nlists %d"
                     % (n, len(prow), nlists))
-        self.expect([r[6] for r in prow] == [r[1] for r in raw_of("pmem")],
-                    "stop %d: hartos-pmem free pages differ from pmem_cpus[].nfree" % n)
+        # mm/pmem.c's list_pages(): full chunks plus the partial chunk's count in `part`.
+        raw_free = [str(int(r[1]) * PMEM_BATCH + (int(r[2]) & PART_PAGES)) for r in raw_of("pmem")]
+        self.expect([r[6] for r in prow] == raw_free,
+                    "stop %d: hartos-pmem free pages differ from pmem_cpus[]'s nfull and part" % n)
         total = re.search(r"^total: (\d+) free pages", "\n".join(pmem), re.M)
         pages = re.search(r"pmem: (\d+) pages", self.console)
         self.expect(total and int(total.group(1)) == sum(int(r[6]) for r in prow)

@@ -6,7 +6,7 @@ Boots hartos with no ktest= on the kernel command line, so kmain starts the moni
 terminal, as a user's terminal would be. Then it types like a user: waits for the
 prompt, sends a command, waits for the next prompt and checks the reply in between:
   help lists every command; harts shows N online harts; threads lists the monitor
-  thread; mem's per-CPU free pages add up to its total; lockstat lists pmem.cpu0;
+  thread; mem's per-CPU free pages add up to its total; lockstat lists runq.cpu0;
   an unknown command or a bad argument gets one error line and the prompt comes back;
   the line editor's Backspace, Ctrl-U, Ctrl-C and Up arrow work; `test lib` prints
   KTAP with ok and the monitor stays up; `test spinlock,bufcache` passes twice in a
@@ -171,7 +171,7 @@ class Checks:
         self.check_mem(con.command("mem\r"))
 
         reply = con.command("lockstat\r")
-        self.check(re.search(r"^pmem\.cpu0\s+tas\s+\d+\s+\d+", reply, re.M), "lockstat lists pmem.cpu0")
+        self.check(re.search(r"^runq\.cpu0\s+tas\s+\d+\s+\d+", reply, re.M), "lockstat lists runq.cpu0")
         reply = con.command("lockstat reset\r")
         self.check("0 again" in reply, "lockstat reset", reply.strip())
 

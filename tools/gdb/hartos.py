@@ -19,6 +19,7 @@ machine can wait forever for a lock that a frozen hart holds.
 """
 
 import contextlib
+import os
 import re
 
 import gdb
@@ -26,6 +27,17 @@ import gdb
 PAGE_SIZE = 4096  # a thread's stack is one page (mm/pmem.h: a macro, so not in the debug info)
 BCACHE_NODEV = 0xFFFFFFFF  # dev of a buffer that never held a block (fs/bufcache.h, a macro too)
 MAX_FRAMES = 64
+SOURCE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def source_macro(path, name):
+    """A macro's value, read from the kernel's source next to this file (macros are not
+    in the debug info), so that a changed PMEM_BATCH is read right too."""
+    with open(os.path.join(SOURCE_ROOT, path)) as f:
+        m = re.search(r"^#define %s\s+(0x[0-9a-fA-F]+|\d+)" % name, f.read(), re.M)
+    if not m:
+        raise Changed("%s no longer defines %s" % (path, name))
+    return int(m.group(1), 0)
 TOP_FOLDERS = {"arch", "kernel", "mm", "fs", "drivers", "lib", "tests"}  # where source paths start
 
 
@@ -152,7 +164,10 @@ def sleeplock_at(addr):
     inner spinlock the same name pointer, which nothing else is to be expected to match."""
     try:
         s = at(addr, "sleeplock")
-        return s if num(s, "name") and num(s, "name") == num(s, "lk", "name") else None
+        if not num(s, "name") or num(s, "name") != num(s, "lk", "name"):
+            return None
+        text(field(s, "name"))  # two equal words that point at no string: not a sleeplock
+        return s
     except gdb.MemoryError:
         return None
 
@@ -393,6 +408,17 @@ def summary(counts):
     return ", ".join(sorted(words))
 
 
+def list_pages(c):
+    """Pages on one pmem list, as list_pages() in mm/pmem.c counts them: a list that keeps
+    a count (the lab's starter) has `nfree`; the chunked lists have full chunks plus the
+    partial chunk's page count, kept in the low bits of `part`."""
+    names = [f.name for f in c.type.strip_typedefs().fields()]
+    if "nfree" in names:
+        return num(c, "nfree")
+    return (num(c, "nfull") * source_macro("mm/pmem.h", "PMEM_BATCH") +
+            (num(c, "part") & source_macro("mm/pmem.c", "PART_PAGES")))
+
+
 class Pmem(HartosCommand):
     """The page allocator's per-CPU free lists and counters.
 Usage: hartos-pmem
@@ -414,12 +440,13 @@ and who holds the list's lock; then the free pages in total."""
             c = lists[i]
             c.fetch_lazy()
             lock = field(c, "lock")
+            free = list_pages(c)
             lines.append(fmt % (i, num(c, "allocs"), num(c, "frees"), num(c, "steals"),
-                                num(c, "stolen"), num(c, "robbed"), num(c, "nfree"),
+                                num(c, "stolen"), num(c, "robbed"), free,
                                 num(lock, "acquires"), num(lock, "spins"),
                                 num(lock, "contentions"), num(lock, "bounces"),
                                 "held by cpu%d" % spin_state(lock)[1] if spin_state(lock)[0] else "free"))
-            total, stolen, robbed = total + num(c, "nfree"), stolen + num(c, "stolen"), robbed + num(c, "robbed")
+            total, stolen, robbed = total + free, stolen + num(c, "stolen"), robbed + num(c, "robbed")
         lines.append("total: %d free pages on %d lists; %d pages stolen, %d robbed%s" % (
             total, n, stolen, robbed, "" if stolen == robbed else " (a batch is between two lists)"))
         return lines
