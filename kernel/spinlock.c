@@ -71,7 +71,7 @@ int spinlock_holder(struct spinlock *lk)
 #ifndef LOCK_CHECKS
     if (lk->kind == SPINLOCK_TAS) {
         uint32_t w = lk->locked;
-        return w & 1 ? (int)(w >> CPU_SHIFT) : -1;
+        return w & 1 ? (int)((w & ~SPINLOCK_KICK) >> CPU_SHIFT) : -1;
     }
 #endif
     return lk->cpu;

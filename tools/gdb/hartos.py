@@ -196,7 +196,8 @@ def spin_state(v):
     """(held, holder cpu or -1) of a struct spinlock (kernel/spinlock.h): a ticket lock
     is held while owner != next and names its holder in cpu; a test-and-set lock is
     held while bit 0 of locked is set, its holder in cpu (Debug) or in the bits above
-    (locked >> CPU_SHIFT, with sizeof(struct cpu) == 1 << CPU_SHIFT)."""
+    (locked >> CPU_SHIFT, with sizeof(struct cpu) == 1 << CPU_SHIFT, SPINLOCK_KICK
+    masked off)."""
     if num(v, "kind") != 0:
         held = num(v, "owner") != num(v, "next")
         return held, num(v, "cpu") if held else -1
@@ -204,6 +205,7 @@ def spin_state(v):
     if not word & 1:
         return False, -1
     cpu = num(v, "cpu")
+    word &= ~source_macro("kernel/spinlock.h", "SPINLOCK_KICK")  # a halted waiter's flag
     return True, cpu if cpu >= 0 else word >> (struct_type("cpu").sizeof.bit_length() - 1)
 
 
