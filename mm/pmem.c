@@ -97,8 +97,14 @@ static uint64_t list_pages(struct pmem_cpu *c)
            (__atomic_load_n(&c->part, __ATOMIC_RELAXED) & PART_PAGES);
 }
 
+/* The first page of the chunk a partial-chunk word holds (NULL for 0). */
+static inline __attribute__((always_inline)) struct pmem_page *part_first(uintptr_t part)
+{
+    return (struct pmem_page *)(part & ~PART_PAGES);
+}
+
 /* Makes the chunk starting at first (n pages; first == 0 if n == 0) c's partial one.
- * Holding c's lock, with c's partial chunk empty. */
+ * Holding c's lock, with c's old partial chunk empty or just stacked. */
 static void set_part(struct pmem_cpu *c, struct pmem_page *first, uint64_t n)
 {
     __atomic_store_n(&c->part, n ? (uintptr_t)first | n : 0, __ATOMIC_RELAXED);
@@ -139,7 +145,7 @@ static inline __attribute__((always_inline)) struct pmem_page *part_pop(struct p
     for (;; seen = now) {
         if (!seen)
             return 0;
-        p = (struct pmem_page *)(seen & ~PART_PAGES);
+        p = part_first(seen);
         /* Atomic only because a thief may own p by now; then the swap fails anyway. */
         uintptr_t next = (uintptr_t)__atomic_load_n(&p->next, __ATOMIC_RELAXED);
         if ((now = part_cas(&c->part, seen, next | ((seen & PART_PAGES) - 1))) == seen)
@@ -154,7 +160,7 @@ static inline __attribute__((always_inline)) int part_push(struct pmem_cpu *c, s
     for (;; seen = now) {
         if ((seen & PART_PAGES) == PMEM_BATCH)
             return 0;
-        p->next = (struct pmem_page *)(seen & ~PART_PAGES);
+        p->next = part_first(seen);
         if ((now = part_cas(&c->part, seen, (uintptr_t)p | ((seen & PART_PAGES) + 1))) == seen)
             return 1;
     }
@@ -172,7 +178,7 @@ static void push_page(struct pmem_cpu *c, struct pmem_page *p)
 {
     if (part_push(c, p))
         return;
-    struct pmem_page *chunk = (struct pmem_page *)(c->part & ~PART_PAGES);
+    struct pmem_page *chunk = part_first(c->part);
     chunk->chunk = c->full;
     c->full = chunk;
     c->nfull++;
@@ -207,7 +213,7 @@ static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
         uintptr_t part;
         __asm__ volatile("amoswap.d.aq %0, zero, (%1)" : "=r"(part) : "r"(&v->part) : "memory");
         n = part & PART_PAGES;
-        *first = (struct pmem_page *)(part & ~PART_PAGES);
+        *first = part_first(part);
     }
     v->robbed += n;
     return n;

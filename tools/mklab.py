@@ -50,6 +50,7 @@ SOLUTION_ONLY = [
     "push_page",     # mm/pmem.c: the chunked lists' push and pop
     "pop_page",
     "part_cas",      # mm/pmem.c: the lock-free partial chunk
+    "part_first",
     "part_pop",
     "part_push",
 ]
