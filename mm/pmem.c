@@ -40,13 +40,16 @@
  *
  * The fast path takes no lock. The partial chunk is one word: the address of its first
  * page, plus its page count in the low bits that a 4096-aligned address leaves free
- * (0 when it is empty). Only its own CPU puts pages into it or takes single pages out,
- * with interrupts off so that the thread stays on that CPU; the one thing another CPU
- * ever does to the word is take the whole chunk, swapping in 0. So the owner computes
- * the new word from the one it read and stores it with a compare-and-swap (LR/SC): if
- * a thief took the chunk meanwhile, the swap fails and the owner looks again, finding
- * 0. Nobody else ever writes anything but 0 there, so the word cannot come back to the
- * value the owner read (no ABA), and the owner never waits for anyone.
+ * (0 when it is empty). Each page in it remembers, in its first word `rest`, what that
+ * word was before the page was put in: so a push stores the old word in the page and a
+ * pop puts the page's `rest` back, with no arithmetic on counts. Only its own CPU puts
+ * pages into the chunk or takes single pages out, with interrupts off so that the thread
+ * stays on that CPU; the one thing another CPU ever does to the word is take the whole
+ * chunk, swapping in 0. So the owner computes the new word from the one it read and
+ * stores it with a compare-and-swap (LR/SC): if a thief took the chunk meanwhile, the
+ * swap fails and the owner takes its slow path, which finds 0. Nobody else ever writes
+ * anything but 0 there, so the word cannot come back to the value the owner read (no
+ * ABA), and the owner never waits for anyone.
  *
  * Locks: pmem.cpuN protects CPU N's stack of full chunks and its steal counters, and
  * whoever puts a whole chunk into N's `part` or takes one out holds it too; so a
@@ -67,7 +70,7 @@
  * while the look runs may be missed: that free ran concurrently with the call.)
  */
 struct pmem_page {
-    struct pmem_page *next;  /* the next page of this chunk; 0 in its last page */
+    uintptr_t rest;          /* the partial-chunk word for the pages behind this one */
     struct pmem_page *chunk; /* in a stacked full chunk's first page: the next one */
 };
 
@@ -103,73 +106,75 @@ static inline __attribute__((always_inline)) struct pmem_page *part_first(uintpt
     return (struct pmem_page *)(part & ~PART_PAGES);
 }
 
-/* Makes the chunk starting at first (n pages; first == 0 if n == 0) c's partial one.
+/* Makes `word` (a partial-chunk word: first page | page count, or 0) c's partial chunk.
  * Holding c's lock, with c's old partial chunk empty or just stacked. */
-static void set_part(struct pmem_cpu *c, struct pmem_page *first, uint64_t n)
+static void set_part(struct pmem_cpu *c, uintptr_t word)
 {
-    __atomic_store_n(&c->part, n ? (uintptr_t)first | n : 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->part, word, __ATOMIC_RELAXED);
 }
 
 /*
  * Compare-and-swap of a partial-chunk word: stores `want` in *part if it still holds
- * `seen`, and returns what it held. In asm, so that the ordering does not depend on
- * the compiler version: sc.d.rl makes this hart's earlier stores (a pushed page's link)
+ * `seen`; returns whether it did. In asm, so that the ordering does not depend on the
+ * compiler version: sc.d.rl makes this hart's earlier stores (a pushed page's `rest`)
  * visible before the word that publishes them. Nothing but a branch between LR and SC,
  * so the loop is one the ISA guarantees to make progress.
  */
-static inline __attribute__((always_inline)) uintptr_t part_cas(uintptr_t *part, uintptr_t seen,
-                                                                uintptr_t want)
+static inline __attribute__((always_inline)) int part_cas(uintptr_t *part, uintptr_t seen,
+                                                          uintptr_t want)
 {
-    uintptr_t now;
-    int failed;
-    __asm__ volatile("1: lr.d %0, (%2)\n"
-                     "   bne %0, %3, 2f\n"
-                     "   sc.d.rl %1, %4, (%2)\n"
-                     "   bnez %1, 1b\n"
-                     "2:"
-                     : "=&r"(now), "=&r"(failed)
-                     : "r"(part), "r"(seen), "r"(want)
-                     : "memory");
-    return now;
+    uintptr_t scratch; /* the word LR read, then SC's "failed" */
+    __asm__ volatile goto("1: lr.d %0, (%1)\n"
+                          "   bne %0, %2, %l[changed]\n"
+                          "   sc.d.rl %0, %3, (%1)\n"
+                          "   bnez %0, 1b"
+                          : "=&r"(scratch)
+                          : "r"(part), "r"(seen), "r"(want)
+                          : "memory"
+                          : changed);
+    return 1;
+changed:
+    return 0;
 }
 
 /*
- * Takes the first page of this CPU's partial chunk c->part, or returns NULL if it is
- * empty. Interrupts off. The swap fails only if a thief took the chunk: then the word
- * is 0 and the next round says so.
+ * Takes the first page of this CPU's partial chunk c->part: the page's `rest` is what
+ * the word becomes. Returns NULL if the chunk is empty, or if a thief took it meanwhile
+ * (the swap failed); holding c's lock no thief can, so then NULL means empty.
+ * Interrupts off.
  */
 static inline __attribute__((always_inline)) struct pmem_page *part_pop(struct pmem_cpu *c)
 {
-    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED), now;
-    struct pmem_page *p;
-    for (;; seen = now) {
-        if (!seen)
-            return 0;
-        p = part_first(seen);
-        /* Atomic only because a thief may own p by now; then the swap fails anyway. */
-        uintptr_t next = (uintptr_t)__atomic_load_n(&p->next, __ATOMIC_RELAXED);
-        if ((now = part_cas(&c->part, seen, next | ((seen & PART_PAGES) - 1))) == seen)
-            return p;
-    }
+    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED);
+    struct pmem_page *p = part_first(seen);
+    /* Atomic only because a thief may own p by now; then the swap fails anyway. */
+    if (!seen || !part_cas(&c->part, seen, __atomic_load_n(&p->rest, __ATOMIC_RELAXED)))
+        return 0;
+    if (!p) /* a word other than 0 holds a page: saying so saves callers a check */
+        __builtin_unreachable();
+    return p;
 }
 
-/* Puts p on this CPU's partial chunk c->part; 0 if that chunk is full. Interrupts off. */
+/*
+ * Puts p on this CPU's partial chunk c->part, the word as it was becoming p's `rest`.
+ * Returns 0 if the chunk is full, or if a thief took it meanwhile (the swap failed);
+ * holding c's lock no thief can, so then 0 means full. Interrupts off.
+ */
 static inline __attribute__((always_inline)) int part_push(struct pmem_cpu *c, struct pmem_page *p)
 {
-    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED), now;
-    for (;; seen = now) {
-        if ((seen & PART_PAGES) == PMEM_BATCH)
-            return 0;
-        p->next = part_first(seen);
-        if ((now = part_cas(&c->part, seen, (uintptr_t)p | ((seen & PART_PAGES) + 1))) == seen)
-            return 1;
-    }
+    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED);
+    uint64_t n = seen & PART_PAGES;
+    p->rest = seen;
+    return n != PMEM_BATCH && part_cas(&c->part, seen, (uintptr_t)p | (n + 1));
 }
 
-/* This hart's list. Interrupts off, so that the answer stays true. */
+/* This hart's list. Interrupts off, so that the answer stays true. The offset comes
+ * from tp (the CPU id) with one shift: sizeof(struct pmem_cpu) is a power of two. */
 static inline __attribute__((always_inline)) struct pmem_cpu *this_list(void)
 {
-    return &pmem_cpus[r_tp()];
+    uintptr_t offset;
+    __asm__ volatile("slli %0, tp, %1" : "=r"(offset) : "i"(__builtin_ctz(sizeof(struct pmem_cpu))));
+    return (struct pmem_cpu *)((char *)pmem_cpus + offset);
 }
 
 /* Holding c's lock (or before other harts run): p onto c's list, stacking a full
@@ -182,8 +187,8 @@ static void push_page(struct pmem_cpu *c, struct pmem_page *p)
     chunk->chunk = c->full;
     c->full = chunk;
     c->nfull++;
-    p->next = 0;
-    set_part(c, p, 1);
+    p->rest = 0;
+    set_part(c, (uintptr_t)p | 1);
 }
 
 /* Holding c's lock, c this hart's list: a page off it, or NULL if it is empty. */
@@ -194,7 +199,7 @@ static struct pmem_page *pop_page(struct pmem_cpu *c)
         p = c->full;
         c->full = p->chunk;
         c->nfull--;
-        set_part(c, p->next, PMEM_BATCH - 1);
+        set_part(c, p->rest);
     }
     if (p)
         c->allocs++;
@@ -282,7 +287,7 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
             acquire(&c->lock);
             if (list_pages(c))
                 panic("pmem: cpu %d's list filled up during its own steal", me);
-            set_part(c, p->next, n - 1);
+            set_part(c, p->rest);
             c->allocs++;
             c->steals++;
             c->stolen += n;
@@ -293,6 +298,8 @@ __attribute__((noinline)) static struct pmem_page *steal(void)
     return p;
 }
 
+/* The partial chunk was empty, or a thief took it as we looked: under the list's lock,
+ * a full chunk of its own, else one stolen. */
 __attribute__((noinline)) static struct pmem_page *take_page_slow(void)
 {
     struct pmem_cpu *c = lock_my_list();
@@ -301,7 +308,8 @@ __attribute__((noinline)) static struct pmem_page *take_page_slow(void)
     return p ? p : steal();
 }
 
-/* A page off this CPU's list, counted in allocs; NULL only if no list has one. */
+/* A page off this CPU's list, counted in allocs; NULL only if no list has one. The
+ * common case takes a page from the partial chunk and no lock. */
 static inline __attribute__((always_inline)) struct pmem_page *take_page(void)
 {
     uint64_t sie = intr_save_off();
@@ -313,6 +321,7 @@ static inline __attribute__((always_inline)) struct pmem_page *take_page(void)
     return p ? p : take_page_slow();
 }
 
+/* The partial chunk was full, or a thief took it as we looked: under the list's lock. */
 __attribute__((noinline)) static void give_page_slow(struct pmem_page *p)
 {
     struct pmem_cpu *c = lock_my_list();
@@ -366,10 +375,10 @@ _Static_assert(sizeof(struct pmem_page) <= PMEM_LINK_BYTES, "links fit in PMEM_L
 
 /* What pmem manages; written once by pmem_init, read-only afterwards. */
 static struct pmem_map {
-    uint64_t *bitmap; /* at the lowest usable address; bit n: page start + n pages */
+    uint64_t *bitmap; /* at the lowest usable address; bit n: page number first_page + n */
+    uintptr_t words;  /* bitmap - first_page / 64 words: page a's word is words[a >> 18] */
     uintptr_t start;  /* first page after the bitmap */
-    uintptr_t end;    /* end of the highest usable range */
-    uintptr_t span;   /* end - start: one compare checks both ends */
+    uintptr_t span;   /* end of the highest usable range - start: one compare checks both ends */
 } map;
 
 static int in_usable_range(uintptr_t a)
@@ -381,13 +390,15 @@ static int in_usable_range(uintptr_t a)
 }
 
 /*
- * Sets (allocated = 1) or clears the bit of the page at offset off = a - map.start;
- * returns what it was. Bit n of the bitmap is the page at map.start + n pages.
+ * Sets (allocated = 1) or clears the bit of page a (page-aligned, a - map.start below
+ * map.span) and returns what it was. The bitmap starts at a page number that is a
+ * multiple of 64, so page a's bit is bit a / 4096 % 64 of its word, and the word is
+ * found from the address alone: words + a / (64 pages) words.
  */
-static inline __attribute__((always_inline)) int bit_set(uintptr_t off, int allocated)
+static inline __attribute__((always_inline)) int bit_set(uintptr_t a, int allocated)
 {
-    uint64_t n = off / PAGE_SIZE, bit = 1UL << (n % 64);
-    uint64_t *word = &map.bitmap[n / 64];
+    uint64_t bit = 1UL << (a / PAGE_SIZE % 64);
+    uint64_t *word = (uint64_t *)(map.words + a / (64 * PAGE_SIZE) * sizeof(uint64_t));
     uint64_t old = allocated ? __atomic_fetch_or(word, bit, __ATOMIC_RELAXED)
                              : __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
     return (old & bit) != 0;
@@ -420,17 +431,23 @@ __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
           off >= map.span || off % PAGE_SIZE ? "not a managed page" : "marked allocated");
 }
 
-/* Marks p allocated (and poisons it); its own function, so that pmem_alloc's fast
- * path ends in a jump here and needs no stack frame of its own. */
+/*
+ * Marks p allocated; its own function, so that pmem_alloc's fast path ends in a jump
+ * here and needs no stack frame of its own. A page on a list passed pmem_free's checks;
+ * only a write to a free page (a use after free) can make a list point elsewhere. So,
+ * as Linux does with its per-CPU lists, only the debugging build (with poisoning, which
+ * is there to catch such writes) also checks that p is a page pmem manages.
+ */
 __attribute__((noinline)) static void *hand_out(struct pmem_page *p)
 {
-    uintptr_t off = (uintptr_t)p - map.start;
-    if (off >= map.span || bit_set(off, 1))
-        list_corrupted(p);
 #if PMEM_POISON
+    if ((uintptr_t)p - map.start >= map.span)
+        list_corrupted(p);
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
 #endif
+    if (bit_set((uintptr_t)p, 1)) /* on a list twice */
+        list_corrupted(p);
     return p;
 }
 
@@ -440,8 +457,16 @@ void *pmem_alloc(void)
     return p ? hand_out(p) : NULL;
 }
 
-__attribute__((noreturn, noinline, cold)) static void bad_free(void *pa, void *caller)
+/*
+ * pmem_free found pa bad. Who called pmem_free is read from the frame chain rather
+ * than passed in, so that pmem_free's fast path does not copy its return address: this
+ * function's frame holds pmem_free's frame pointer (fp - 16), and that frame holds
+ * pmem_free's return address (fp - 8), as print_backtrace() reads them.
+ */
+__attribute__((noreturn, noinline, cold)) static void bad_free(void *pa)
 {
+    uintptr_t free_fp = ((uintptr_t *)r_fp())[-2];
+    void *caller = ((void **)free_fp)[-1];
     uintptr_t a = (uintptr_t)pa;
     if (a % PAGE_SIZE)
         panic("pmem_free: %p is not page-aligned (caller %p)", pa, caller);
@@ -455,8 +480,8 @@ void pmem_free(void *pa)
     uintptr_t off = (uintptr_t)pa - map.start;
     /* Clear the bit before the page is on a list: once it is, another CPU may take it.
      * A clear bit means a double free, or an address in a hole between ranges. */
-    if (off >= map.span || off % PAGE_SIZE || !bit_set(off, 0))
-        bad_free(pa, __builtin_return_address(0));
+    if (__builtin_expect(off >= map.span || off % PAGE_SIZE || !bit_set((uintptr_t)pa, 0), 0))
+        bad_free(pa);
 #if PMEM_POISON
     fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);
 #endif
@@ -514,17 +539,17 @@ void pmem_stats_print(void)
 static void carve_bitmap(void)
 {
     int lowest = 0;
-    map.end = 0;
+    uintptr_t end = 0;
     for (int i = 0; i < machine.nusable; i++) {
         struct mem_range r = machine.usable[i];
         if (r.base < machine.usable[lowest].base)
             lowest = i;
-        if (r.base + r.size > map.end)
-            map.end = r.base + r.size;
+        if (r.base + r.size > end)
+            end = r.base + r.size;
     }
     uintptr_t base = machine.usable[lowest].base;
-    uint64_t pages = (map.end - base) / PAGE_SIZE;
-    uint64_t bytes = (pages + 63) / 64 * 8;
+    uint64_t first_page = base / PAGE_SIZE / 64 * 64; /* bit 0 starts a word */
+    uint64_t bytes = (end / PAGE_SIZE - first_page + 63) / 64 * 8;
     uint64_t size = (bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
     if (size >= machine.usable[lowest].size)
         panic("pmem_init: the lowest usable range %p (%lu bytes) cannot hold the %lu-byte "
@@ -533,8 +558,9 @@ static void carve_bitmap(void)
     map.bitmap = (uint64_t *)base;
     for (uint64_t i = 0; i < size / 8; i++)
         map.bitmap[i] = 0; /* 0 = not allocated: every page starts on a free list */
+    map.words = base - first_page / 64 * sizeof(uint64_t);
     map.start = base + size;
-    map.span = map.end - map.start;
+    map.span = end - map.start;
 }
 
 void pmem_init(void)

@@ -14,7 +14,8 @@
  * No critical section moves more than PMEM_BATCH pages, whatever the memory size.
  * With PMEM_POISON (CMake option HARTOS_POISON, on in debug builds) a freed page is
  * filled with PMEM_POISON_FREE (except its first PMEM_LINK_BYTES, the free-list links),
- * a new page with PMEM_POISON_ALLOC, and pmem_alloc panics if a free page was written to.
+ * a new page with PMEM_POISON_ALLOC, and pmem_alloc panics if a free page was written to
+ * or a list points outside the managed pages.
  */
 #pragma once
 
