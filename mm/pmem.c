@@ -434,9 +434,10 @@ __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
 /*
  * Marks p allocated; its own function, so that pmem_alloc's fast path ends in a jump
  * here and needs no stack frame of its own. A page on a list passed pmem_free's checks;
- * only a write to a free page (a use after free) can make a list point elsewhere. So,
- * as Linux does with its per-CPU lists, only the debugging build (with poisoning, which
- * is there to catch such writes) also checks that p is a page pmem manages.
+ * only a write to a free page (a use after free) can make a list point elsewhere. So
+ * only the debugging build (with poisoning, which is there to catch such writes) also
+ * checks that p is a page pmem manages; Linux, too, checks every page it takes from its
+ * per-CPU lists only when built for debugging.
  */
 __attribute__((noinline)) static void *hand_out(struct pmem_page *p)
 {
