@@ -118,7 +118,8 @@ static void set_part(struct pmem_cpu *c, uintptr_t word)
  * `seen`; returns whether it did. In asm, so that the ordering does not depend on the
  * compiler version: sc.d.rl makes this hart's earlier stores (a pushed page's `rest`)
  * visible before the word that publishes them. Nothing but a branch between LR and SC,
- * so the loop is one the ISA guarantees to make progress.
+ * so the loop is one the ISA guarantees to make progress. `volatile` although asm goto
+ * implies it: GCC 12 deletes an asm goto whose outputs are unused without it.
  */
 static inline __attribute__((always_inline)) int part_cas(uintptr_t *part, uintptr_t seen,
                                                           uintptr_t want)
