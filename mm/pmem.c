@@ -174,7 +174,9 @@ static inline __attribute__((always_inline)) int part_push(struct pmem_cpu *c, s
 static inline __attribute__((always_inline)) struct pmem_cpu *this_list(void)
 {
     uintptr_t offset;
-    __asm__ volatile("slli %0, tp, %1" : "=r"(offset) : "i"(__builtin_ctz(sizeof(struct pmem_cpu))));
+    __asm__ volatile("slli %0, tp, %1"
+                     : "=r"(offset)
+                     : "i"(__builtin_ctz(sizeof(struct pmem_cpu))));
     return (struct pmem_cpu *)((char *)pmem_cpus + offset);
 }
 
