@@ -439,13 +439,14 @@ __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
  * here and needs no stack frame of its own. A page on a list passed pmem_free's checks;
  * only a write to a free page (a use after free) can make a list point elsewhere. So
  * only the debugging build (with poisoning, which is there to catch such writes) also
- * checks that p is a page pmem manages; Linux, too, checks every page it takes from its
- * per-CPU lists only when built for debugging.
+ * checks that p is a page-aligned address in pmem's range; Linux, too, checks every page
+ * it takes from its per-CPU lists only when built for debugging.
  */
 __attribute__((noinline)) static void *hand_out(struct pmem_page *p)
 {
 #if PMEM_POISON
-    if ((uintptr_t)p - map.start >= map.span)
+    uintptr_t off = (uintptr_t)p - map.start;
+    if (off >= map.span || off % PAGE_SIZE)
         list_corrupted(p);
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);

@@ -105,6 +105,14 @@ hartos_add_ktest(SUITE pmem SMP 1 2 3 4 8)
 # A double free (second free on another hart) and the free of a page pmem does not manage.
 hartos_add_ktest(SUITE panic_pmem_double_free SMP 2 EXPECT_PANIC "pmem_free: double free of page")
 hartos_add_ktest(SUITE panic_pmem_foreign     SMP 2 EXPECT_PANIC "pmem_free: .* is not a page pmem manages")
+# With poisoning (Debug), a page taken from a list is checked: untouched since its free,
+# and a page pmem manages (a use after free can overwrite a free page's link).
+if(HARTOS_POISON)
+  hartos_add_ktest(SUITE panic_pmem_use_after_free SMP 1
+                   EXPECT_PANIC "pmem_alloc: page .* was written after it was freed .offset 24 holds 0x2a.")
+  hartos_add_ktest(SUITE panic_pmem_list_corrupted SMP 1
+                   EXPECT_PANIC "pmem_alloc: a free list is corrupted: page .* is not a managed page")
+endif()
 
 # ---- Buffer cache: fs/bufcache.c (tests/test_bufcache.c) ----
 # Stress on every hart over the test disk; the writers' blocks are checked after the run.

@@ -28,6 +28,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/machine.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "mm/pmem.h"
 #include "tests/ktest.h"
@@ -669,4 +670,37 @@ KTEST(panic_pmem_foreign, free_a_page_of_the_device_tree)
     void *dtb_page = (void *)(machine.dtb_base & ~(uint64_t)(PAGE_SIZE - 1));
     pmem_free(dtb_page);
     ktest_fail(__FILE__, __LINE__, "freeing the device tree page %p did not panic", dtb_page);
+}
+
+/*
+ * Poisoning builds only (tests/ktests.cmake): the checks of a page taken from a list.
+ * Interrupts stay off, so that nothing else runs on this hart between the free and the
+ * allocations: a page freed here is the first one the next allocation here takes.
+ */
+KTEST(panic_pmem_use_after_free, write_to_a_freed_page)
+{
+    push_off();
+    uint64_t *page = pmem_alloc();
+    KASSERT_TRUE(page != 0);
+    pmem_free(page);
+    page[PMEM_LINK_BYTES / 8 + 1] = 42; /* past the links: a use after free */
+    pmem_alloc();
+    pop_off();
+    ktest_fail(__FILE__, __LINE__, "a write to freed page %p went unnoticed", page);
+}
+
+KTEST(panic_pmem_list_corrupted, overwrite_a_free_pages_link)
+{
+    push_off();
+    uintptr_t *page = pmem_alloc();
+    KASSERT_TRUE(page != 0);
+    pmem_free(page);
+    /* The first link word, as a stray write would leave it: "then one page, in the middle
+     * of this one" (the low bits count pages in mm/pmem.c's lists). */
+    uintptr_t half = (uintptr_t)page + PAGE_SIZE / 2;
+    page[0] = half | 1;
+    pmem_alloc(); /* the page itself */
+    void *wild = pmem_alloc();
+    pop_off();
+    ktest_fail(__FILE__, __LINE__, "a list that pointed at %p handed out %p", (void *)half, wild);
 }
