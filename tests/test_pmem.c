@@ -28,6 +28,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/machine.h"
+#include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "mm/pmem.h"
@@ -674,15 +675,23 @@ KTEST(panic_pmem_foreign, free_a_page_of_the_device_tree)
 
 /*
  * Poisoning builds only (tests/ktests.cmake): the checks of a page taken from a list.
- * Interrupts stay off, so that nothing else runs on this hart between the free and the
- * allocations: a page freed here is the first one the next allocation here takes.
+ * freed_page_interrupts_off() allocates a page and frees it again, and leaves interrupts
+ * off (the test pops them): nothing else runs on this hart meanwhile, so the next
+ * allocation here takes that page back, whatever the test wrote into it.
  */
-KTEST(panic_pmem_use_after_free, write_to_a_freed_page)
+static uintptr_t *freed_page_interrupts_off(void)
 {
     push_off();
-    uint64_t *page = pmem_alloc();
-    KASSERT_TRUE(page != 0);
+    uintptr_t *page = pmem_alloc();
+    if (!page)
+        panic("test_pmem: no page to free and write to");
     pmem_free(page);
+    return page;
+}
+
+KTEST(panic_pmem_use_after_free, write_to_a_freed_page)
+{
+    uintptr_t *page = freed_page_interrupts_off();
     page[PMEM_LINK_BYTES / 8 + 1] = 42; /* past the links: a use after free */
     pmem_alloc();
     pop_off();
@@ -691,10 +700,7 @@ KTEST(panic_pmem_use_after_free, write_to_a_freed_page)
 
 KTEST(panic_pmem_list_corrupted, overwrite_a_free_pages_link)
 {
-    push_off();
-    uintptr_t *page = pmem_alloc();
-    KASSERT_TRUE(page != 0);
-    pmem_free(page);
+    uintptr_t *page = freed_page_interrupts_off();
     /* The first link word, as a stray write would leave it: "then one page, in the middle
      * of this one" (the low bits count pages in mm/pmem.c's lists). */
     uintptr_t half = (uintptr_t)page + PAGE_SIZE / 2;
