@@ -392,9 +392,18 @@ static int in_usable_range(uintptr_t a)
     return 0;
 }
 
+/* Is a a page-aligned address from map.start to the end of the highest usable range?
+ * (Holes between ranges pass: their bits are never set, which pmem_free finds.) One
+ * unsigned compare checks both ends. */
+static inline __attribute__((always_inline)) int in_page_span(uintptr_t a)
+{
+    uintptr_t off = a - map.start;
+    return off < map.span && off % PAGE_SIZE == 0;
+}
+
 /*
- * Sets (allocated = 1) or clears the bit of page a (page-aligned, a - map.start below
- * map.span) and returns what it was. The bitmap starts at a page number that is a
+ * Sets (allocated = 1) or clears the bit of page a (in_page_span) and returns what it
+ * was. The bitmap starts at a page number that is a
  * multiple of 64, so page a's bit is bit a / 4096 % 64 of its word, and the word is
  * found from the address alone: words + a / (64 pages) words.
  */
@@ -429,9 +438,8 @@ static void check_poison(void *pa)
 
 __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
 {
-    uintptr_t off = (uintptr_t)p - map.start;
     panic("pmem_alloc: a free list is corrupted: page %p is %s", p,
-          off >= map.span || off % PAGE_SIZE ? "not a managed page" : "marked allocated");
+          in_page_span((uintptr_t)p) ? "marked allocated" : "not a managed page");
 }
 
 /*
@@ -445,8 +453,7 @@ __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
 __attribute__((noinline)) static void *hand_out(struct pmem_page *p)
 {
 #if PMEM_POISON
-    uintptr_t off = (uintptr_t)p - map.start;
-    if (off >= map.span || off % PAGE_SIZE)
+    if (!in_page_span((uintptr_t)p))
         list_corrupted(p);
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
@@ -475,17 +482,16 @@ __attribute__((noreturn, noinline, cold)) static void bad_free(void *pa)
     uintptr_t a = (uintptr_t)pa;
     if (a % PAGE_SIZE)
         panic("pmem_free: %p is not page-aligned (caller %p)", pa, caller);
-    if (a - map.start < map.span && in_usable_range(a))
+    if (in_usable_range(a))
         panic("pmem_free: double free of page %p (caller %p)", pa, caller);
     panic("pmem_free: %p is not a page pmem manages (caller %p)", pa, caller);
 }
 
 void pmem_free(void *pa)
 {
-    uintptr_t off = (uintptr_t)pa - map.start;
     /* Clear the bit before the page is on a list: once it is, another CPU may take it.
      * A clear bit means a double free, or an address in a hole between ranges. */
-    if (__builtin_expect(off >= map.span || off % PAGE_SIZE || !bit_set((uintptr_t)pa, 0), 0))
+    if (__builtin_expect(!in_page_span((uintptr_t)pa) || !bit_set((uintptr_t)pa, 0), 0))
         bad_free(pa);
 #if PMEM_POISON
     fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);
