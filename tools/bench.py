@@ -18,7 +18,7 @@ prints one machine-readable line per measurement and powers off:
   - boots `bench=pmem_drain` at 4 harts (or the most asked for), 2 GiB, under -icount:
     one hart drains every page while the others allocate and free single pages,
   - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
-    `bench=lock_bounces` (bounces per 1000 acquires of each design beside its baseline),
+    `bench=lock_bounces` (bounces per 1000 operations of each design beside its baseline),
   - prints Markdown tables (medians over the rounds) and the allocator's three targets,
   - writes pmem.csv, pmem_instr.csv, pmem_raw.csv and, with gnuplot, pmem.png into --out,
     and every console log into --out/logs,

@@ -27,6 +27,7 @@ import gdb
 PAGE_SIZE = 4096  # a thread's stack is one page (mm/pmem.h: a macro, so not in the debug info)
 BCACHE_NODEV = 0xFFFFFFFF  # dev of a buffer that never held a block (fs/bufcache.h, a macro too)
 MAX_FRAMES = 64
+TOP_FOLDERS = {"arch", "kernel", "mm", "fs", "drivers", "lib", "tests"}  # where source paths start
 SOURCE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -38,7 +39,6 @@ def source_macro(path, name):
     if not m:
         raise Changed("%s no longer defines %s" % (path, name))
     return int(m.group(1), 0)
-TOP_FOLDERS = {"arch", "kernel", "mm", "fs", "drivers", "lib", "tests"}  # where source paths start
 
 
 class Changed(Exception):
