@@ -206,7 +206,7 @@ def print_targets(summary, per_pair):
     if "percpu" in per_pair:
         n = per_pair["percpu"]
         print("| instructions per alloc+free pair, per-CPU, no poisoning | <= %d | %.1f | %s |"
-              % (TARGET_INSTR_PER_PAIR, n, "yes" if n <= TARGET_INSTR_PER_PAIR else "no"))
+              % (TARGET_INSTR_PER_PAIR, n, "yes" if round(n, 1) <= TARGET_INSTR_PER_PAIR else "no"))
     # What bounds the two figures that depend on the lock itself.
     lock2, base2 = summary.get(("pairs", 2, "lock")), summary.get(("pairs", 2, "baseline"))
     if lock2 and base2 and base2["total_rate"]:
