@@ -1,9 +1,10 @@
 /*
  * Description: per-hart state. Hardware hart ids (from the device tree, possibly
  * sparse, boot hart chosen by lottery) map to dense logical CPU ids 0..ncpu-1; the
- * boot hart is always CPU 0. tp holds the logical id for the life of the hart.
- *  - mycpu(), cpuid(): this hart's struct cpu / logical id; call with interrupts
- *    off (or accept that the answer may be stale once a thread can migrate)
+ * boot hart is always CPU 0. tp points at the hart's struct cpu for the life of the
+ * hart, as Linux's tp points at the running task: per-hart data is then one load away.
+ *  - mycpu(), cpuid(): this hart's struct cpu (tp itself) / logical id; call with
+ *    interrupts off (or accept that the answer may be stale once a thread can migrate)
  *  - cpus_online(): how many harts are running the kernel
  *  - cpus_alloc_stacks(n): boot hart only, before pmem_init: carves the stacks of
  *    logical CPUs 1..n-1 (n capped at NCPU); returns how many CPUs have a stack
@@ -19,14 +20,15 @@
 #define CPU_HELD_MAX 8   /* spinlocks one hart may hold at once (lock order checks) */
 /*
  * sizeof(struct cpu) is 1 << CPU_SHIFT and every struct cpu starts a cache line of its
- * own, so the lock fast path finds this hart's struct with one shift of tp (no
- * multiplication), and one hart's push_off count never shares a line with another
- * hart's console buffer. A field that makes the struct outgrow it: raise CPU_SHIFT.
+ * own, so one hart's push_off count never shares a line with another hart's console
+ * buffer; spinlock words rely on the alignment too (spinlock.h). A field that makes the
+ * struct outgrow it: raise CPU_SHIFT.
  */
 #define CPU_SHIFT 9
 
 struct thread;
 struct spinlock;
+struct pmem_cpu;
 
 struct cpu {
     uint64_t hartid;     /* hardware hart id */
@@ -49,6 +51,7 @@ struct cpu {
     volatile uint64_t ticks;             /* timer interrupts taken */
     struct thread *thread;               /* running thread, or NULL (scheduler / boot code) */
     struct context sched_context;        /* the scheduler loop, while a thread runs */
+    struct pmem_cpu *pmem;               /* this CPU's free page list (mm/pmem.c) */
     char line[CPU_LINE_MAX];             /* this hart's unfinished console line */
     int line_len;
 } __attribute__((aligned(1 << CPU_SHIFT)));
@@ -58,7 +61,7 @@ _Static_assert(sizeof(struct cpu) == 1 << CPU_SHIFT, "struct cpu outgrew CPU_SHI
 extern struct cpu cpus[NCPU];
 extern int ncpu; /* harts the kernel brings online, <= NCPU */
 
-static inline int cpuid(void) { return (int)r_tp(); }
-static inline struct cpu *mycpu(void) { return &cpus[r_tp()]; }
+static inline struct cpu *mycpu(void) { return (struct cpu *)r_tp(); }
+static inline int cpuid(void) { return mycpu()->id; }
 int cpus_online(void);
 int cpus_alloc_stacks(int n);

@@ -38,7 +38,7 @@ static void init_kind(struct spinlock *lk, const char *name, enum spinlock_kind 
     int me = cpuid();
     *lk = (struct spinlock){.name = name, .kind = kind, .class = LOCK_CLASS_DEFAULT, .cpu = -1};
     /* The lock's line starts out on this hart: the first acquire elsewhere is a bounce. */
-    lk->locked = kind == SPINLOCK_TAS ? (uint32_t)me << CPU_SHIFT : SPINLOCK_TICKET_WORD;
+    lk->locked = kind == SPINLOCK_TAS ? spinlock_name_cpu(&cpus[me]) : SPINLOCK_TICKET_WORD;
     lk->last = me;
     acquire(&registry_lock);
     lk->next_registered = registry;
@@ -71,7 +71,7 @@ int spinlock_holder(struct spinlock *lk)
 #ifndef LOCK_CHECKS
     if (lk->kind == SPINLOCK_TAS) {
         uint32_t w = lk->locked;
-        return w & 1 ? (int)((w & ~SPINLOCK_KICK) >> CPU_SHIFT) : -1;
+        return w & 1 ? spinlock_named_cpu(w) : -1;
     }
 #endif
     return lk->cpu;
@@ -256,7 +256,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
     if (!caller)
         caller = (uintptr_t)__builtin_return_address(0);
     if (lk->kind == SPINLOCK_TICKET) {
-        acquire_ticket(lk, (int)(off >> CPU_SHIFT), caller);
+        acquire_ticket(lk, spinlock_named_cpu((uint32_t)off), caller);
         return;
     }
     if (old & 1) {
@@ -268,7 +268,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
             for (unsigned turns = 1; lk->locked & 1; turns++) {
                 spin_check(lk, start, caller);
                 if (turns % SPIN_BEFORE_HALT == 0)
-                    halt_until_kicked(lk, (int)(off >> CPU_SHIFT));
+                    halt_until_kicked(lk, spinlock_named_cpu((uint32_t)off));
             }
             old = spinlock_test_and_set(lk);
             if (!(old & 1))
@@ -279,9 +279,9 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
     }
     if (old != off) {
         /*
-         * The last holder was another hart: count the bounce and put this hart's offset
+         * The last holder was another hart: count the bounce and put this hart's name
          * in the word. An atomic xor, not a store: a waiter may set SPINLOCK_KICK at any
-         * moment, and old (a free word: no bit 0, no KICK) differs from off in the offset only.
+         * moment, and old (a free word: no bit 0, no KICK) differs from off in the name only.
          */
         lk->bounces++;
         __atomic_fetch_xor(&lk->locked, (uint32_t)(old ^ off), __ATOMIC_RELAXED);
@@ -309,7 +309,7 @@ void acquire(struct spinlock *lk)
         panic_recursive(lk);
     check_order(lk, caller);
     spinlock_take(lk, off, caller);
-    lk->cpu = (int)(off >> CPU_SHIFT);
+    lk->cpu = spinlock_named_cpu((uint32_t)off);
     lk->pc = caller;
     lk->hold_start = rdtime();
     note_held(lk);
@@ -332,8 +332,7 @@ void release(struct spinlock *lk)
         return;
     }
     lk->cpu = -1;
-    uint64_t off = (uint64_t)cpuid() << CPU_SHIFT;
-    spinlock_unlock(lk, off);
+    spinlock_unlock(lk, spinlock_name_cpu(mycpu()));
     spinlock_pop(mycpu());
 }
 #endif

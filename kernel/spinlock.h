@@ -70,11 +70,17 @@ enum spinlock_kind {
  * the release must kick the harts in `halted` (spinlock.c, "Halting waiters"). The
  * sign bit, so that the release tests it with one branch (bltz). */
 #define SPINLOCK_KICK 0x80000000u
+/* A test-and-set `locked` names its last holder by the address of the holder's struct
+ * cpu shifted right by this much: one instruction from tp. Every struct cpu is aligned
+ * to 1 << CPU_SHIFT, so the shifted address leaves bit 0 clear; the linker script puts
+ * cpus[] below 2^39, so it leaves SPINLOCK_KICK clear too. */
+#define SPINLOCK_HOLDER_SHIFT 8
+_Static_assert(SPINLOCK_HOLDER_SHIFT < CPU_SHIFT, "bit 0 of a holder's name is clear");
 
 struct spinlock {
     /*
-     * Test-and-set: bit 0 is set while the lock is held; the other bits hold the last
-     * holder's CPU offset (logical id << CPU_SHIFT). One swap both takes the lock and
+     * Test-and-set: bit 0 is set while the lock is held; the other bits name the last
+     * holder's CPU (spinlock_name_cpu()). One swap both takes the lock and
      * tells whether the line comes from another hart. A ticket lock keeps this word at
      * SPINLOCK_TICKET_WORD: the test-and-set attempt finds it "taken" and the slow path
      * hands over to the ticket code, so acquire() needs no test of the kind. Bit 31 is
@@ -115,6 +121,17 @@ void spinlock_set_stuck_limit(uint64_t ms);
 int holding(struct spinlock *lk);
 /* Logical id of the hart holding lk, or -1 (a moment old unless called by the holder). */
 int spinlock_holder(struct spinlock *lk);
+/* The name of CPU c in a test-and-set lock word (see SPINLOCK_HOLDER_SHIFT), and back:
+ * the logical id of the CPU a lock word names, bit 0 and SPINLOCK_KICK ignored. */
+static inline uint64_t spinlock_name_cpu(const struct cpu *c)
+{
+    return (uintptr_t)c >> SPINLOCK_HOLDER_SHIFT; /* below 2^31: no truncation needed */
+}
+static inline int spinlock_named_cpu(uint32_t word)
+{
+    uintptr_t c = (uintptr_t)(word & ~(SPINLOCK_KICK | 1u)) << SPINLOCK_HOLDER_SHIFT;
+    return (int)((struct cpu *)c - cpus);
+}
 const char *spinlock_kind_name(const struct spinlock *lk);
 
 void push_off(void);
@@ -134,20 +151,21 @@ void spinlock_release_ticket(struct spinlock *lk);
 void spinlock_kick(struct spinlock *lk); /* IPIs the harts halted on lk (spinlock.c) */
 
 /*
- * push_off in five instructions: interrupts off and tp read in one asm (so that tp is
- * read only once this thread can no longer move to another hart), then one add to the
- * irq word: noff + 1, and intena gets SSTATUS_SIE if interrupts were on. They can have
- * been on only at the outermost push (pushes keep them off), where intena is 0.
- * Returns this hart's struct cpu; *off is its offset in cpus[] (id << CPU_SHIFT).
+ * push_off: interrupts off and tp read in one asm (so that tp is read only once this
+ * thread can no longer move to another hart), then one add to the irq word: noff + 1,
+ * and intena gets SSTATUS_SIE if interrupts were on. They can have been on only at the
+ * outermost push (pushes keep them off), where intena is 0. Returns this hart's struct
+ * cpu; *off is its name in lock words (spinlock_name_cpu).
  */
 static inline __attribute__((always_inline)) struct cpu *spinlock_push(uint64_t *off)
 {
     uint64_t sstatus;
-    __asm__ volatile("csrrci %0, sstatus, %2\n\tslli %1, tp, %3"
-                     : "=&r"(sstatus), "=r"(*off)
-                     : "i"(SSTATUS_SIE), "i"(CPU_SHIFT)
+    struct cpu *c;
+    __asm__ volatile("csrrci %0, sstatus, %2\n\tmv %1, tp"
+                     : "=&r"(sstatus), "=r"(c)
+                     : "i"(SSTATUS_SIE)
                      : "memory");
-    struct cpu *c = (struct cpu *)((char *)cpus + *off);
+    *off = spinlock_name_cpu(c);
     c->irq += (1u << 16) + (uint32_t)(sstatus & SSTATUS_SIE);
     return c;
 }
@@ -189,7 +207,7 @@ static inline __attribute__((always_inline)) void spinlock_take(struct spinlock 
 }
 
 /*
- * Lets go of a test-and-set lock, keeping this hart's offset in the word for the next
+ * Lets go of a test-and-set lock, keeping this hart's name in the word for the next
  * bounce check. The fence is written out rather than left to __atomic_store_n's release:
  * GCC 12 emits `fence iorw,ow` for a release store, newer GCC `fence rw,w`, which does
  * not order device (MMIO) accesses. A driver's register writes inside the critical
@@ -227,9 +245,8 @@ static inline __attribute__((always_inline)) void release(struct spinlock *lk)
         spinlock_release_ticket(lk);
         return;
     }
-    uint64_t off;
-    __asm__ volatile("slli %0, tp, %1" : "=r"(off) : "i"(CPU_SHIFT)); /* interrupts are off */
-    spinlock_unlock(lk, off);
-    spinlock_pop((struct cpu *)((char *)cpus + off));
+    struct cpu *c = mycpu(); /* interrupts are off: this stays this hart's */
+    spinlock_unlock(lk, spinlock_name_cpu(c));
+    spinlock_pop(c);
 }
 #endif

@@ -39,17 +39,16 @@
  * interrupts off on every hart waiting for that lock.)
  *
  * The fast path takes no lock. The partial chunk is one word: the address of its first
- * page, plus its page count in the low bits that a 4096-aligned address leaves free
- * (0 when it is empty). Each page in it remembers, in its first word `rest`, what that
- * word was before the page was put in: so a push stores the old word in the page and a
- * pop puts the page's `rest` back, with no arithmetic on counts. Only its own CPU puts
- * pages into the chunk or takes single pages out, with interrupts off so that the thread
- * stays on that CPU; the one thing another CPU ever does to the word is take the whole
- * chunk, swapping in 0. So the owner computes the new word from the one it read and
- * stores it with a compare-and-swap (LR/SC): if a thief took the chunk meanwhile, the
- * swap fails and the owner takes its slow path, which finds 0. Nobody else ever writes
- * anything but 0 there, so the word cannot come back to the value the owner read (no
- * ABA), and the owner never waits for anyone.
+ * page, plus the room left in it (PMEM_BATCH minus its pages) in the low bits that a
+ * 4096-aligned address leaves free; PART_EMPTY when it has no page. Each page in it
+ * remembers, in its first word `rest`, what that word was before the page was put in:
+ * so a push stores the old word in the page and a pop puts the page's `rest` back.
+ * Only its own CPU puts pages into the chunk or takes single pages out, with interrupts
+ * off so that the thread stays on that CPU (which tp names: kernel/cpu.h); the one thing
+ * another CPU ever does to the word is take the whole chunk, swapping in PART_EMPTY. So
+ * the owner reads the word with LR, computes the new one, and stores it with SC: if a
+ * thief took the chunk meanwhile, the SC fails and the owner takes its slow path.
+ * Under the list's lock no thief can touch the word, so there plain loads and stores do.
  *
  * Locks: pmem.cpuN protects CPU N's stack of full chunks and its steal counters, and
  * whoever puts a whole chunk into N's `part` or takes one out holds it too; so a
@@ -74,11 +73,12 @@ struct pmem_page {
     struct pmem_page *chunk; /* in a stacked full chunk's first page: the next one */
 };
 
-#define PART_PAGES 0x7ffUL /* the page-count bits of `part` (what one andi can mask) */
-_Static_assert(PMEM_BATCH <= PART_PAGES, "a chunk's page count fits in PART_PAGES");
+#define PART_ROOM 0x7ffUL /* the room-left bits of `part` (what one andi can mask) */
+#define PART_EMPTY ((uintptr_t)PMEM_BATCH) /* no first page, room for a whole chunk */
+_Static_assert(PMEM_BATCH <= PART_ROOM, "a chunk's room fits in PART_ROOM");
 
 struct pmem_cpu {
-    uintptr_t part;           /* the partial chunk: first page | page count, or 0 */
+    uintptr_t part;           /* first: the fast path's LR and SC address it with no offset */
     uint64_t allocs, frees;   /* written by this CPU only, interrupts off */
     struct spinlock lock;     /* pmem.cpuN: the stack below, and whole-chunk moves */
     struct pmem_page *full;   /* stack of nfull chunks of PMEM_BATCH pages */
@@ -96,116 +96,126 @@ static struct spinlock steal_lock; /* pmem.steal: one thief at a time (see above
 /* Pages on c's list, read without its lock: a hint, exact only while nobody moves any. */
 static uint64_t list_pages(struct pmem_cpu *c)
 {
-    return __atomic_load_n(&c->nfull, __ATOMIC_RELAXED) * PMEM_BATCH +
-           (__atomic_load_n(&c->part, __ATOMIC_RELAXED) & PART_PAGES);
+    return __atomic_load_n(&c->nfull, __ATOMIC_RELAXED) * PMEM_BATCH + PMEM_BATCH -
+           (__atomic_load_n(&c->part, __ATOMIC_RELAXED) & PART_ROOM);
 }
 
-/* The first page of the chunk a partial-chunk word holds (NULL for 0). */
+/* The first page of the chunk a partial-chunk word holds (NULL for PART_EMPTY). */
 static inline __attribute__((always_inline)) struct pmem_page *part_first(uintptr_t part)
 {
-    return (struct pmem_page *)(part & ~PART_PAGES);
+    return (struct pmem_page *)(part & ~PART_ROOM);
 }
 
-/* Makes `word` (a partial-chunk word: first page | page count, or 0) c's partial chunk.
- * Holding c's lock, with c's old partial chunk empty or just stacked. */
+/* Makes `word` (a partial-chunk word) c's partial chunk. Holding c's lock, with c's
+ * old partial chunk empty or just stacked. */
 static void set_part(struct pmem_cpu *c, uintptr_t word)
 {
     __atomic_store_n(&c->part, word, __ATOMIC_RELAXED);
 }
 
 /*
- * Compare-and-swap of a partial-chunk word: stores `want` in *part if it still holds
- * `seen`; returns whether it did. In asm, so that the ordering does not depend on the
- * compiler version: sc.d.rl makes this hart's earlier stores (a pushed page's `rest`)
- * visible before the word that publishes them. Nothing but a branch between LR and SC,
- * so the loop is one the ISA guarantees to make progress. `volatile` although asm goto
- * implies it: GCC 12 deletes an asm goto whose outputs are unused without it.
+ * This hart's list, with interrupts turned off in the same asm (so that tp is read only
+ * once the thread can no longer move to another hart): one load from this hart's
+ * struct cpu. *sstatus gets sstatus as it was, for intr_restore().
  */
-static inline __attribute__((always_inline)) int part_cas(uintptr_t *part, uintptr_t seen,
-                                                          uintptr_t want)
+static inline __attribute__((always_inline)) struct pmem_cpu *this_list(uint64_t *sstatus)
 {
-    uintptr_t scratch; /* the word LR read, then SC's "failed" */
-    __asm__ volatile goto("1: lr.d %0, (%1)\n"
-                          "   bne %0, %2, %l[changed]\n"
-                          "   sc.d.rl %0, %3, (%1)\n"
-                          "   bnez %0, 1b"
-                          : "=&r"(scratch)
-                          : "r"(part), "r"(seen), "r"(want)
+    struct pmem_cpu *c;
+    __asm__ volatile("csrrci %0, sstatus, %2\n\tld %1, %3(tp)"
+                     : "=&r"(*sstatus), "=r"(c)
+                     : "i"(SSTATUS_SIE), "i"(__builtin_offsetof(struct cpu, pmem))
+                     : "memory");
+    return c;
+}
+
+/*
+ * The lock-free steps, each one LR/SC attempt that leaves through its label when the
+ * chunk is empty (pop) or full (push), or when the SC fails because a thief took the
+ * chunk since the LR. No retry: the caller's slow path takes the list's lock, under
+ * which plain loads and stores do. That also keeps progress independent of the
+ * hardware: a load or store between LR and SC makes these "unconstrained" LR/SC
+ * sequences, which the ISA does not promise will ever succeed; should an SC keep
+ * failing, every call takes the lock, and nothing else changes.
+ *
+ * part_pop: takes the first page of this CPU's partial chunk c->part; the word becomes
+ * the page's `rest`. Interrupts off.
+ */
+static inline __attribute__((always_inline)) struct pmem_page *part_pop(struct pmem_cpu *c)
+{
+    uintptr_t seen, rest;
+    struct pmem_page *p;
+    __asm__ volatile goto("lr.d %0, (%3)\n"
+                          "   andi %1, %0, %4\n" /* the first page, NULL if empty */
+                          "   beqz %1, %l[none]\n"
+                          "   ld %2, 0(%1)\n" /* its rest */
+                          "   sc.d %0, %2, (%3)\n"
+                          "   bnez %0, %l[none]"
+                          : "=&r"(seen), "=&r"(p), "=&r"(rest)
+                          : "r"(&c->part), "i"(~PART_ROOM)
                           : "memory"
-                          : changed);
-    return 1;
-changed:
+                          : none);
+    if (!p) /* the asm left if it was NULL: saying so saves callers a check */
+        __builtin_unreachable();
+    return p;
+none:
     return 0;
 }
 
 /*
- * Takes the first page of this CPU's partial chunk c->part: the page's `rest` is what
- * the word becomes. Returns NULL if the chunk is empty, or if a thief took it meanwhile
- * (the swap failed); holding c's lock no thief can, so then NULL means empty.
- * Interrupts off.
- */
-static inline __attribute__((always_inline)) struct pmem_page *part_pop(struct pmem_cpu *c)
-{
-    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED);
-    struct pmem_page *p = part_first(seen);
-    /* Atomic only because a thief may own p by now; then the swap fails anyway. */
-    if (!seen || !part_cas(&c->part, seen, __atomic_load_n(&p->rest, __ATOMIC_RELAXED)))
-        return 0;
-    if (!p) /* a word other than 0 holds a page: saying so saves callers a check */
-        __builtin_unreachable();
-    return p;
-}
-
-/*
- * Puts p on this CPU's partial chunk c->part, the word as it was becoming p's `rest`.
- * Returns 0 if the chunk is full, or if a thief took it meanwhile (the swap failed);
- * holding c's lock no thief can, so then 0 means full. Interrupts off.
+ * part_push: puts p on this CPU's partial chunk c->part, the word as it was becoming
+ * p's `rest`: the new word is p with one page less room. sc.d.rl makes the store of
+ * `rest` visible before the word that publishes p (a thief reads it). Returns 0 if it
+ * did not (full, or a thief was faster). Interrupts off.
  */
 static inline __attribute__((always_inline)) int part_push(struct pmem_cpu *c, struct pmem_page *p)
 {
-    uintptr_t seen = __atomic_load_n(&c->part, __ATOMIC_RELAXED);
-    uint64_t n = seen & PART_PAGES;
-    p->rest = seen;
-    return n != PMEM_BATCH && part_cas(&c->part, seen, (uintptr_t)p | (n + 1));
-}
-
-/* This hart's list. Interrupts off, so that the answer stays true. The offset comes
- * from tp (the CPU id) with one shift: sizeof(struct pmem_cpu) is a power of two. */
-static inline __attribute__((always_inline)) struct pmem_cpu *this_list(void)
-{
-    uintptr_t offset;
-    __asm__ volatile("slli %0, tp, %1"
-                     : "=r"(offset)
-                     : "i"(__builtin_ctz(sizeof(struct pmem_cpu))));
-    return (struct pmem_cpu *)((char *)pmem_cpus + offset);
+    uintptr_t seen, word;
+    __asm__ volatile goto("lr.d %0, (%2)\n"
+                          "   andi %1, %0, %4\n" /* room left */
+                          "   beqz %1, %l[full]\n"
+                          "   sd %0, 0(%3)\n" /* p->rest */
+                          "   addi %1, %1, -1\n"
+                          "   or %1, %1, %3\n"
+                          "   sc.d.rl %0, %1, (%2)\n"
+                          "   bnez %0, %l[full]"
+                          : "=&r"(seen), "=&r"(word)
+                          : "r"(&c->part), "r"(p), "i"(PART_ROOM)
+                          : "memory"
+                          : full);
+    return 1;
+full:
+    return 0;
 }
 
 /* Holding c's lock (or before other harts run): p onto c's list, stacking a full
  * partial chunk first. */
 static void push_page(struct pmem_cpu *c, struct pmem_page *p)
 {
-    if (part_push(c, p))
-        return;
-    struct pmem_page *chunk = part_first(c->part);
-    chunk->chunk = c->full;
-    c->full = chunk;
-    c->nfull++;
-    p->rest = 0;
-    set_part(c, (uintptr_t)p | 1);
+    uintptr_t word = c->part;
+    if ((word & PART_ROOM) == 0) { /* full: stack it, start an empty one */
+        struct pmem_page *chunk = part_first(word);
+        chunk->chunk = c->full;
+        c->full = chunk;
+        c->nfull++;
+        word = PART_EMPTY;
+    }
+    p->rest = word;
+    set_part(c, (uintptr_t)p | ((word & PART_ROOM) - 1));
 }
 
 /* Holding c's lock, c this hart's list: a page off it, or NULL if it is empty. */
 static struct pmem_page *pop_page(struct pmem_cpu *c)
 {
-    struct pmem_page *p = part_pop(c);
+    struct pmem_page *p = part_first(c->part);
     if (!p && c->full) { /* the partial chunk is empty: unstack a full one */
         p = c->full;
         c->full = p->chunk;
         c->nfull--;
-        set_part(c, p->rest);
     }
-    if (p)
+    if (p) {
+        set_part(c, p->rest);
         c->allocs++;
+    }
     return p;
 }
 
@@ -219,8 +229,11 @@ static uint64_t unlink_chunk(struct pmem_cpu *v, struct pmem_page **first)
         v->nfull--;
     } else { /* v's CPU may be in its lock-free path: take the word whole, in one swap */
         uintptr_t part;
-        __asm__ volatile("amoswap.d.aq %0, zero, (%1)" : "=r"(part) : "r"(&v->part) : "memory");
-        n = part & PART_PAGES;
+        __asm__ volatile("amoswap.d.aq %0, %2, (%1)"
+                         : "=r"(part)
+                         : "r"(&v->part), "r"(PART_EMPTY)
+                         : "memory");
+        n = PMEM_BATCH - (part & PART_ROOM);
         *first = part_first(part);
     }
     v->robbed += n;
@@ -315,12 +328,12 @@ __attribute__((noinline)) static struct pmem_page *take_page_slow(void)
  * common case takes a page from the partial chunk and no lock. */
 static inline __attribute__((always_inline)) struct pmem_page *take_page(void)
 {
-    uint64_t sie = intr_save_off();
-    struct pmem_cpu *c = this_list();
+    uint64_t sstatus;
+    struct pmem_cpu *c = this_list(&sstatus);
     struct pmem_page *p = part_pop(c);
     if (p)
         c->allocs++;
-    intr_restore(sie & SSTATUS_SIE);
+    intr_restore(sstatus); /* all of it: only SIE changed since, so only SIE comes back */
     return p ? p : take_page_slow();
 }
 
@@ -336,12 +349,12 @@ __attribute__((noinline)) static void give_page_slow(struct pmem_page *p)
 /* Puts p on this CPU's list, counted in frees. */
 static inline __attribute__((always_inline)) void give_page(struct pmem_page *p)
 {
-    uint64_t sie = intr_save_off();
-    struct pmem_cpu *c = this_list();
+    uint64_t sstatus;
+    struct pmem_cpu *c = this_list(&sstatus);
     int done = part_push(c, p);
     if (done)
         c->frees++;
-    intr_restore(sie & SSTATUS_SIE);
+    intr_restore(sstatus); /* as in take_page */
     if (!done)
         give_page_slow(p);
 }
@@ -353,6 +366,10 @@ static void lists_init(void)
         nlists = 1;
     spinlock_init(&steal_lock, "pmem.steal");
     spinlock_set_class(&steal_lock, LOCK_CLASS_PMEM_STEAL);
+    for (int i = 0; i < NCPU; i++) {
+        pmem_cpus[i].part = PART_EMPTY;
+        cpus[i].pmem = &pmem_cpus[i];
+    }
     for (int i = 0; i < nlists; i++) {
         struct pmem_cpu *c = &pmem_cpus[i];
         snprintf(c->name, sizeof(c->name), "pmem.cpu%d", i);
@@ -376,13 +393,14 @@ static void deal_page(struct pmem_page *p, uint64_t n, uint64_t total)
 
 _Static_assert(sizeof(struct pmem_page) <= PMEM_LINK_BYTES, "links fit in PMEM_LINK_BYTES");
 
-/* What pmem manages; written once by pmem_init, read-only afterwards. */
+/* What pmem manages; written once by pmem_init, read-only afterwards. In small data
+ * (kernel.ld), so that each read of a field is one load from gp. */
 static struct pmem_map {
     uint64_t *bitmap; /* at the lowest usable address; bit n: page number first_page + n */
     uintptr_t words;  /* bitmap - first_page / 64 words: page a's word is words[a >> 18] */
     uintptr_t start;  /* first page after the bitmap */
     uintptr_t span;   /* end of the highest usable range - start: one compare checks both ends */
-} map;
+} map __attribute__((section(".sdata.pmem_map")));
 
 static int in_usable_range(uintptr_t a)
 {
@@ -402,18 +420,17 @@ static inline __attribute__((always_inline)) int in_page_span(uintptr_t a)
 }
 
 /*
- * Sets (allocated = 1) or clears the bit of page a (in_page_span) and returns what it
- * was. The bitmap starts at a page number that is a
- * multiple of 64, so page a's bit is bit a / 4096 % 64 of its word, and the word is
- * found from the address alone: words + a / (64 pages) words.
+ * Page a's (in_page_span) word of the bitmap, and its bit there. The bitmap starts at a
+ * page number that is a multiple of 64, so the bit is bit a / 4096 % 64 of its word,
+ * and the word is found from the address alone: words + a / (64 pages) words.
  */
-static inline __attribute__((always_inline)) int bit_set(uintptr_t a, int allocated)
+static inline __attribute__((always_inline)) uint64_t *bit_word(uintptr_t a)
 {
-    uint64_t bit = 1UL << (a / PAGE_SIZE % 64);
-    uint64_t *word = (uint64_t *)(map.words + a / (64 * PAGE_SIZE) * sizeof(uint64_t));
-    uint64_t old = allocated ? __atomic_fetch_or(word, bit, __ATOMIC_RELAXED)
-                             : __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
-    return (old & bit) != 0;
+    return (uint64_t *)(map.words + a / (64 * PAGE_SIZE) * sizeof(uint64_t));
+}
+static inline __attribute__((always_inline)) uint64_t bit_of(uintptr_t a)
+{
+    return 1UL << (a / PAGE_SIZE % 64);
 }
 
 #if PMEM_POISON
@@ -434,32 +451,33 @@ static void check_poison(void *pa)
             panic("pmem_alloc: page %p was written after it was freed (offset %lu holds 0x%lx)", pa,
                   i * 8, w[i]);
 }
-#endif
 
 __attribute__((noreturn, noinline, cold)) static void list_corrupted(void *p)
 {
     panic("pmem_alloc: a free list is corrupted: page %p is %s", p,
           in_page_span((uintptr_t)p) ? "marked allocated" : "not a managed page");
 }
+#endif
 
 /*
- * Marks p allocated; its own function, so that pmem_alloc's fast path ends in a jump
- * here and needs no stack frame of its own. A page on a list passed pmem_free's checks;
- * only a write to a free page (a use after free) can make a list point elsewhere. So
- * only the debugging build (with poisoning, which is there to catch such writes) also
- * checks that p is a page-aligned address in pmem's range; Linux, too, checks every page
- * it takes from its per-CPU lists only when built for debugging.
+ * Marks p allocated and returns it. A page on a list passed pmem_free's checks; only a
+ * write to a free page (a use after free) can make a list point elsewhere, or put a
+ * page on it twice. So only the debugging build (with poisoning, which is there to
+ * catch such writes) checks that p is a page-aligned address in pmem's range and that
+ * its bit was clear; Linux, too, checks every page it takes from its per-CPU lists
+ * only when built for debugging.
  */
-__attribute__((noinline)) static void *hand_out(struct pmem_page *p)
+static inline __attribute__((always_inline)) void *hand_out(struct pmem_page *p)
 {
+    uintptr_t a = (uintptr_t)p;
 #if PMEM_POISON
-    if (!in_page_span((uintptr_t)p))
+    if (!in_page_span(a) || __atomic_fetch_or(bit_word(a), bit_of(a), __ATOMIC_RELAXED) & bit_of(a))
         list_corrupted(p);
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
+#else
+    __atomic_fetch_or(bit_word(a), bit_of(a), __ATOMIC_RELAXED);
 #endif
-    if (bit_set((uintptr_t)p, 1)) /* on a list twice */
-        list_corrupted(p);
     return p;
 }
 
@@ -490,8 +508,13 @@ __attribute__((noreturn, noinline, cold)) static void bad_free(void *pa)
 void pmem_free(void *pa)
 {
     /* Clear the bit before the page is on a list: once it is, another CPU may take it.
-     * A clear bit means a double free, or an address in a hole between ranges. */
-    if (__builtin_expect(!in_page_span((uintptr_t)pa) || !bit_set((uintptr_t)pa, 0), 0))
+     * An xor flips it: it must have been set. Clear means a double free, or an address
+     * in a hole between ranges; what the xor did then does not matter, as bad_free panics. */
+    uintptr_t a = (uintptr_t)pa;
+    if (__builtin_expect(!in_page_span(a) ||
+                             !(__atomic_fetch_xor(bit_word(a), bit_of(a), __ATOMIC_RELAXED) &
+                               bit_of(a)),
+                         0))
         bad_free(pa);
 #if PMEM_POISON
     fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);

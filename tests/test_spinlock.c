@@ -135,7 +135,7 @@ KTEST(spinlock, private_locks_never_spin)
         contentions_before[i] = own_locks[i].contentions;
         bounces_before[i] = own_locks[i].bounces;
         /* A free test-and-set lock's word names its last holder: one bounce if not i. */
-        moves[i] = (own_locks[i].locked >> CPU_SHIFT) != (uint32_t)i;
+        moves[i] = spinlock_named_cpu(own_locks[i].locked) != i;
     }
     ktest_on_each_hart(increment_own, 0);
     for (int i = 0; i < ncpu; i++) {

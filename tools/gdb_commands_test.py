@@ -52,7 +52,7 @@ def source_macro(path, name):
         return int(re.search(r"^#define %s\s+(0x[0-9a-fA-F]+|\d+)" % name, f.read(), re.M).group(1), 0)
 
 
-PMEM_BATCH, PART_PAGES = source_macro("mm/pmem.h", "PMEM_BATCH"), source_macro("mm/pmem.c", "PART_PAGES")
+PMEM_BATCH, PART_ROOM = source_macro("mm/pmem.h", "PMEM_BATCH"), source_macro("mm/pmem.c", "PART_ROOM")
 COMMANDS = ["hartos-harts", "hartos-threads", "hartos-locks", "hartos-pmem", "hartos-bufs",
             "hartos-bt"]
 
@@ -307,8 +307,10 @@ class Checker:
         prow = [r for r in rows(pmem) if r[0].isdigit()]
         self.expect(len(prow) == nlists == self.nlists, "stop %d: hartos-pmem: %d lists, nlists %d"
                     % (n, len(prow), nlists))
-        # mm/pmem.c's list_pages(): full chunks plus the partial chunk's count in `part`.
-        raw_free = [str(int(r[1]) * PMEM_BATCH + (int(r[2]) & PART_PAGES)) for r in raw_of("pmem")]
+        # mm/pmem.c's list_pages(): full chunks plus the partial chunk's pages, PMEM_BATCH
+        # less the room left in the low bits of `part`.
+        raw_free = [str(int(r[1]) * PMEM_BATCH + PMEM_BATCH - (int(r[2]) & PART_ROOM))
+                    for r in raw_of("pmem")]
         self.expect([r[6] for r in prow] == raw_free,
                     "stop %d: hartos-pmem free pages differ from pmem_cpus[]'s nfull and part" % n)
         total = re.search(r"^total: (\d+) free pages", "\n".join(pmem), re.M)

@@ -3,17 +3,19 @@
  *
  * _start: the boot hart, from OpenSBI, in S-mode with paging off.
  *   in:  a0 = hardware hart id, a1 = physical address of the device tree blob
- *   does: clears BSS, takes boot_stack, sets tp = 0 (the boot hart is logical
- *         CPU 0), calls kmain(hartid, dtb). Never returns.
+ *   does: clears BSS, takes boot_stack, points tp at cpus[0] (the boot hart is
+ *         logical CPU 0), calls kmain(hartid, dtb). Never returns.
  *
  * _secondary_start: every other hart, started by sbi_hart_start() in kmain.
  *   in:  a0 = hardware hart id, a1 = the "opaque" argument, here the logical CPU id
  *        that kmain chose for this hart; satp = 0, interrupts off.
  *   does: takes its own stack (cpu_stack_top[id], carved at boot by kmain before it
- *         started the hart), sets tp = logical id, calls secondary_main(hartid, id).
+ *         started the hart), points tp at cpus[id], calls secondary_main(hartid, id).
  *
- * Register contract for C: sp 16-byte aligned, tp = logical CPU id for the whole life
- * of the hart (trapvec.S never restores tp from a saved frame for that reason).
+ * Register contract for C: sp 16-byte aligned, tp = this hart's struct cpu for the
+ * whole life of the hart (trapvec.S never restores tp from a saved frame for that
+ * reason), gp = __global_pointer$ (kernel.ld) so that the linker's gp-relative loads
+ * of small data work: set before any C runs, never changed.
  *
  * A started hart can arrive at _start instead of _secondary_start. OpenSBI 1.1's
  * sbi_hsm_hart_start marks the hart START_PENDING before it writes the start address
@@ -24,9 +26,19 @@
  * its logical id by its hart id in cpus[] (filled before any hart_start) and carries
  * on as the secondary it is.
  */
+/* First thing on every path in: the linker turns accesses near __global_pointer$ into
+ * gp-relative ones, here too, so gp is set by the one `la` it must not relax. */
+.macro SET_GP
+    .option push
+    .option norelax
+    la      gp, __global_pointer$
+    .option pop
+.endm
+
     .section .text.entry
     .globl _start
 _start:
+    SET_GP
     la      t0, boot_claimed
     li      t1, 1
     amoswap.w.aqrl t1, t1, (t0)
@@ -39,7 +51,7 @@ _start:
     addi    t0, t0, 8
     j       1b
 2:
-    li      tp, 0
+    la      tp, cpus                /* cpus[0] */
     la      sp, boot_stack
     li      t0, KSTACK_SIZE
     add     sp, sp, t0              /* stacks grow down: top of the boot stack */
@@ -70,7 +82,12 @@ _late_secondary:
 
     .globl _secondary_start
 _secondary_start:
-    mv      tp, a1
+    SET_GP
+    la      t0, cpus
+    la      t2, cpu_struct_size
+    ld      t2, 0(t2)
+    mul     t2, t2, a1
+    add     tp, t0, t2              /* &cpus[a1] */
     la      t0, cpu_stack_top
     slli    t1, a1, 3
     add     t0, t0, t1

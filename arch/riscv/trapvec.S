@@ -4,8 +4,9 @@
  *
  * Saves x1..x31 and sepc/sstatus/scause/stval into a struct trap_frame (trap.h) on
  * the stack, calls trap_handler(frame), restores, and returns with sret.
- * tp and gp are saved (for the register dump) but not restored: tp is the hart's
- * logical CPU id, and a thread preempted here may resume on another hart.
+ * tp and gp are saved (for the register dump) but not restored: tp points at the
+ * hart's own struct cpu, and a thread preempted here may resume on another hart; gp
+ * holds __global_pointer$ on every hart (entry.S) and never changes.
  * sepc and sstatus are restored from the frame because a context switch inside the
  * handler runs other threads that overwrite them.
  */

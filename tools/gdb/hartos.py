@@ -196,8 +196,8 @@ def spin_state(v):
     """(held, holder cpu or -1) of a struct spinlock (kernel/spinlock.h): a ticket lock
     is held while owner != next and names its holder in cpu; a test-and-set lock is
     held while bit 0 of locked is set, its holder in cpu (Debug) or in the bits above
-    (locked >> CPU_SHIFT, with sizeof(struct cpu) == 1 << CPU_SHIFT, SPINLOCK_KICK
-    masked off)."""
+    (the holder's struct cpu address >> SPINLOCK_HOLDER_SHIFT, with bit 0 and
+    SPINLOCK_KICK masked off: kernel/spinlock.h)."""
     if num(v, "kind") != 0:
         held = num(v, "owner") != num(v, "next")
         return held, num(v, "cpu") if held else -1
@@ -205,8 +205,11 @@ def spin_state(v):
     if not word & 1:
         return False, -1
     cpu = num(v, "cpu")
-    word &= ~source_macro("kernel/spinlock.h", "SPINLOCK_KICK")  # a halted waiter's flag
-    return True, cpu if cpu >= 0 else word >> (struct_type("cpu").sizeof.bit_length() - 1)
+    if cpu >= 0:
+        return True, cpu
+    word &= ~(source_macro("kernel/spinlock.h", "SPINLOCK_KICK") | 1)  # a halted waiter's flag
+    address = word << source_macro("kernel/spinlock.h", "SPINLOCK_HOLDER_SHIFT")
+    return True, (address - int(gdb.parse_and_eval("&cpus[0]"))) // struct_type("cpu").sizeof
 
 
 def locks():
@@ -413,12 +416,13 @@ def summary(counts):
 def list_pages(c):
     """Pages on one pmem list, as list_pages() in mm/pmem.c counts them: a list that keeps
     a count (the lab's starter) has `nfree`; the chunked lists have full chunks plus the
-    partial chunk's page count, kept in the low bits of `part`."""
+    partial chunk's pages: PMEM_BATCH less the room left, kept in the low bits of
+    `part`."""
     names = [f.name for f in c.type.strip_typedefs().fields()]
     if "nfree" in names:
         return num(c, "nfree")
-    return (num(c, "nfull") * source_macro("mm/pmem.h", "PMEM_BATCH") +
-            (num(c, "part") & source_macro("mm/pmem.c", "PART_PAGES")))
+    batch = source_macro("mm/pmem.h", "PMEM_BATCH")
+    return num(c, "nfull") * batch + batch - (num(c, "part") & source_macro("mm/pmem.c", "PART_ROOM"))
 
 
 class Pmem(HartosCommand):
