@@ -23,20 +23,25 @@ class SymbolMap:
                     self.addrs.append(int(parts[0], 16))
                     self.names.append(parts[2])
 
-    def lookup(self, addr):
-        """'name+0xoff' for an address inside the kernel's text, or None."""
-        i = bisect.bisect_right(self.addrs, addr) - 1
+    def lookup(self, addr, return_address=False):
+        """'name+0xoff' for an address inside the kernel's text, or None. A return
+        address is looked up one byte back, in the call instruction: after a call to a
+        function that never returns (panic), the next address may be the next function's
+        first, and the frame belongs to the caller all the same (gdb does the same)."""
+        i = bisect.bisect_right(self.addrs, addr - 1 if return_address else addr) - 1
         if i < 0 or not self.addrs:
             return None
         return "%s+0x%x" % (self.names[i], addr - self.addrs[i])
 
     def annotate(self, line):
-        """The line with <name+0xoff> after every kernel text address in it."""
+        """The line with <name+0xoff> after every kernel text address in it. The
+        addresses of a backtrace line ("#N 0x...") are return addresses."""
         if not self.addrs:
             return line
+        frame = re.match(r"\s*#\d+ ", line) is not None
 
         def replace(m):
-            name = self.lookup(int(m.group(1), 16))
+            name = self.lookup(int(m.group(1), 16), return_address=frame)
             return m.group(0) + (" <%s>" % name if name else "")
 
         return _ADDR.sub(replace, line)

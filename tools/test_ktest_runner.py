@@ -349,6 +349,12 @@ class SymbolsTest(unittest.TestCase):
                              "  #0 0x80201104 <spin_until_acquired+0x4>")
             self.assertEqual(m.annotate("taken at 0x80201000."), "taken at 0x80201000 <acquire+0x0>.")
             self.assertEqual(m.annotate("no address here"), "no address here")
+            # A backtrace's addresses are return addresses: one right after a call to a
+            # function that never returns can be the next function's first byte, and
+            # still belongs to the caller. Other addresses (sepc=...) are looked up as is.
+            self.assertEqual(m.annotate("  #1 0x80201100"), "  #1 0x80201100 <acquire+0x100>")
+            self.assertEqual(m.annotate("sepc=0x80201100"),
+                             "sepc=0x80201100 <spin_until_acquired+0x0>")
         finally:
             os.unlink(f.name)
 
