@@ -44,10 +44,11 @@
  * remembers, in its first word `rest`, what that word was before the page was put in:
  * so a push stores the old word in the page and a pop puts the page's `rest` back.
  * Only its own CPU puts pages into the chunk or takes single pages out, with interrupts
- * off so that the thread stays on that CPU (which tp names: kernel/cpu.h); the one thing
- * another CPU ever does to the word is take the whole chunk, swapping in PART_EMPTY. So
- * the owner reads the word with LR, computes the new one, and stores it with SC: if a
- * thief took the chunk meanwhile, the SC fails and the owner takes its slow path.
+ * off so that the thread stays on that CPU (the one whose struct cpu tp points at); the
+ * one thing another CPU ever does to the word is take the whole chunk, swapping in
+ * PART_EMPTY. So the owner reads the word with LR, computes the new one, and stores it
+ * with SC: if a thief took the chunk meanwhile, the SC fails and the owner takes its
+ * slow path. (SC fails on any write since the LR, not only on a changed value: no ABA.)
  * Under the list's lock no thief can touch the word, so there plain loads and stores do.
  *
  * Locks: pmem.cpuN protects CPU N's stack of full chunks and its steal counters, and
@@ -78,7 +79,7 @@ struct pmem_page {
 _Static_assert(PMEM_BATCH <= PART_ROOM, "a chunk's room fits in PART_ROOM");
 
 struct pmem_cpu {
-    uintptr_t part;           /* first: the fast path's LR and SC address it with no offset */
+    uintptr_t part;           /* first page | room left; first, so LR/SC need no offset */
     uint64_t allocs, frees;   /* written by this CPU only, interrupts off */
     struct spinlock lock;     /* pmem.cpuN: the stack below, and whole-chunk moves */
     struct pmem_page *full;   /* stack of nfull chunks of PMEM_BATCH pages */
@@ -86,8 +87,6 @@ struct pmem_cpu {
     uint64_t steals, stolen, robbed;
     char name[16];               /* "pmem.cpuN" */
 } __attribute__((aligned(256))); /* lines of its own: no false sharing between CPUs */
-/* A power of two, so that finding this CPU's list is a shift, not a multiplication. */
-_Static_assert((sizeof(struct pmem_cpu) & (sizeof(struct pmem_cpu) - 1)) == 0, "2^n bytes");
 
 static struct pmem_cpu pmem_cpus[NCPU];
 static int nlists;                 /* min(machine.nharts, NCPU), set once by pmem_init */
