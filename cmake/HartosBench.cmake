@@ -10,6 +10,8 @@
 # When tests/ktests.cmake defines the test disk (target disk_image), the disk benchmarks
 # (`bench=bufcache,virtio`) run too, on a copy of it; a benchmark with a reporter of its
 # own (tools/bench_<name>.py, e.g. bufcache) gets its rows, the others print as they are.
+# A third kernel in ${CMAKE_BINARY_DIR}/bench/kernel-debug (Debug, the same options otherwise)
+# gives the instruction counts of a Debug build, printed beside the Release ones.
 # Nothing here is part of `ninja test`: timings are reported, never asserted.
 #
 # Cache variables: HARTOS_GNUPLOT (found here), HARTOS_BENCH_SMP (hart counts, "1,2,4").
@@ -23,6 +25,7 @@ set(HARTOS_BENCH_SMP "1,2,4" CACHE STRING "hart counts `ninja bench` boots, comm
 
 set(hartos_bench_dir ${CMAKE_BINARY_DIR}/bench)
 set(hartos_bench_kernel_dir ${hartos_bench_dir}/kernel)
+set(hartos_bench_debug_dir ${hartos_bench_dir}/kernel-debug)
 if(HARTOS_GNUPLOT)
   set(hartos_gnuplot_arg ${HARTOS_GNUPLOT})
 else()
@@ -40,9 +43,16 @@ add_custom_target(bench
           -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
           -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
   COMMAND ${CMAKE_COMMAND} --build ${hartos_bench_kernel_dir} --target hartos.elf
+  COMMAND ${CMAKE_COMMAND} -S ${CMAKE_SOURCE_DIR} -B ${hartos_bench_debug_dir}
+          -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+          -DCMAKE_BUILD_TYPE=Debug -DHARTOS_POISON=OFF -DHARTOS_TRACE=OFF -DNCPU=${NCPU}
+          -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
+          -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
+  COMMAND ${CMAKE_COMMAND} --build ${hartos_bench_debug_dir} --target hartos.elf
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench.py
           --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS}
           --kernel ${hartos_bench_kernel_dir}/hartos.elf
+          --debug-kernel ${hartos_bench_debug_dir}/hartos.elf
           --smp ${HARTOS_BENCH_SMP} --out ${hartos_bench_dir}
           --gnuplot "${hartos_gnuplot_arg}" --disk "${hartos_bench_disk}"
   USES_TERMINAL VERBATIM

@@ -14,7 +14,8 @@ prints one machine-readable line per measurement and powers off:
   - boots `bench=pmem` once per hart count (1, 2 and 4 by default): per-CPU lists, the
     single-lock baseline and a lock-only calibration, side by side in the same boot,
   - boots `bench=pmem_instr` and `bench=lock_instr` on one hart under `-icount shift=0`,
-    where rdinstret counts guest instructions exactly and repeatably,
+    where rdinstret counts guest instructions exactly and repeatably; with
+    --debug-kernel, once more on that kernel, reported beside,
   - boots `bench=pmem_drain` at 4 harts (or the most asked for), 2 GiB, under -icount:
     one hart drains every page while the others allocate and free single pages,
   - boots `bench=lock_fair` at 8 harts (a test-and-set lock beside a ticket lock) and
@@ -175,15 +176,20 @@ def instr_figures(rows):
     return per_pair
 
 
-def print_instr_table(per_pair):
+def print_instr_table(per_pair, debug_per_pair):
+    """The bench kernel's counts, and a Debug kernel's beside them when it ran."""
     loop = per_pair.get("null", 0.0)
     print("\n### pmem: instructions per alloc+free pair (one hart, -icount shift=0, "
           "no poisoning)\n")
-    print("| allocator | instructions per pair | without the loop and calls |")
-    print("|---|---:|---:|")
+    debug = " | Debug build, per pair" if debug_per_pair else ""
+    print("| allocator | instructions per pair | without the loop and calls%s |" % debug)
+    print("|---|---:|---:|%s" % ("---:|" if debug_per_pair else ""))
     for alloc in sorted(per_pair, key=alloc_order):
-        print("| %s | %.1f | %.1f |" % (ALLOC_NAMES.get(alloc, alloc), per_pair[alloc],
-                                        per_pair[alloc] - loop))
+        d = debug_per_pair.get(alloc)
+        print("| %s | %.1f | %.1f |%s" % (ALLOC_NAMES.get(alloc, alloc), per_pair[alloc],
+                                          per_pair[alloc] - loop,
+                                          (" %.1f |" % d if d is not None else " - |")
+                                          if debug_per_pair else ""))
 
 
 def print_targets(summary, per_pair):
@@ -394,6 +400,8 @@ def main():
     ap.add_argument("--gnuplot", default="", help="gnuplot program; empty: no plot")
     ap.add_argument("--disk", default="", help="test disk image (tools/mkdisk.py): also run "
                     "the disk benchmarks (bufcache, virtio) on a copy of it")
+    ap.add_argument("--debug-kernel", default="", help="a Debug build of hartos.elf without "
+                    "poisoning: its instruction counts are reported beside --kernel's")
     args = ap.parse_args()
     try:
         harts = [int(h) for h in args.smp.split(",")]
@@ -447,6 +455,18 @@ def main():
         # single-lock allocator (the locks lab's starter, or a student's unfinished one).
         one_list = one_list or (smp > 1 and re.search(r"^pmem: .* on 1 lists", text, re.M))
 
+    debug_per_pair = {}
+    if args.debug_kernel:
+        # The Debug build's checks cost instructions too: the same two counts, on it.
+        status, text = boot(argparse.Namespace(**dict(vars(args), kernel=args.debug_kernel)), 1,
+                            "bench=pmem_instr,lock_instr", ["-icount", "shift=0"],
+                            "instr-debug-icount.log")
+        got = parse(text)
+        if status != 0 or "BENCH-END" not in text or not got:
+            failed = True
+            print("bench: error: the Debug kernel's instruction counts did not run to the end")
+        debug_per_pair = instr_figures(got)
+        rows += [r for r in got if r.get("bench") != "pmem_instr"]  # lock rows say debug=1
     if one_list:
         ALLOC_NAMES["percpu"] = "one list (mm/pmem.c)"
         print("\nbench: mm/pmem.c keeps one free list on several harts (the locks lab's "
@@ -456,7 +476,7 @@ def main():
     if summary:
         print_pmem_table(summary)
     if per_pair:
-        print_instr_table(per_pair)
+        print_instr_table(per_pair, debug_per_pair)
     print_lock_table(rows)
     print_drain_table(rows)
     print_targets(summary, per_pair)

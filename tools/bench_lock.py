@@ -24,11 +24,12 @@ def write_csv(path, header, rows):
     print("\nbench: CSV written: %s" % path)
 
 
-def report_instr(rows, out):
+def instr_table(rows):
+    """Prints the instruction table of one build (the rows of one kernel); returns its rows."""
     by_kind = {r["kind"]: r for r in rows}
     null = by_kind.get("null")
     if not null:
-        return
+        return []
     loop = int(null["instret"]) / int(null["pairs"])
     build = "Debug" if null.get("debug") == "1" else "Release"
     print("\n### spinlock: instructions per uncontended acquire+release pair "
@@ -50,8 +51,17 @@ def report_instr(rows, out):
               "acquires counted): %.1f, %s" % (TARGET_PAIR_INSTRUCTIONS, tas[0][3],
                                                "met" if round(tas[0][3], 1) <= TARGET_PAIR_INSTRUCTIONS
                                                else "NOT met"))
-    write_csv(os.path.join(out, "lock_instr.csv"),
-              ["kind", "build", "per_pair", "beyond_loop"], table)
+    return table
+
+
+def report_instr(rows, out):
+    """One table per build: the bench kernel (Release), then a Debug kernel if it ran."""
+    table = []
+    for debug in ("0", "1"):
+        table += instr_table([r for r in rows if r.get("debug", "0") == debug])
+    if table:
+        write_csv(os.path.join(out, "lock_instr.csv"),
+                  ["kind", "build", "per_pair", "beyond_loop"], table)
 
 
 def report_fair(rows, out):
