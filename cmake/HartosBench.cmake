@@ -36,18 +36,18 @@ if(TARGET disk_image AND HARTOS_DISK)
   set(hartos_bench_disk ${HARTOS_DISK})
 endif()
 
+# What both measured kernels are configured with; each adds its build type.
+set(hartos_bench_options -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+    -DHARTOS_POISON=OFF -DHARTOS_TRACE=OFF -DNCPU=${NCPU}
+    -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
+    -DPython3_EXECUTABLE=${Python3_EXECUTABLE})
+
 add_custom_target(bench
   COMMAND ${CMAKE_COMMAND} -S ${CMAKE_SOURCE_DIR} -B ${hartos_bench_kernel_dir}
-          -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
-          -DCMAKE_BUILD_TYPE=Release -DHARTOS_POISON=OFF -DHARTOS_TRACE=OFF -DNCPU=${NCPU}
-          -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
-          -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
+          -DCMAKE_BUILD_TYPE=Release ${hartos_bench_options}
   COMMAND ${CMAKE_COMMAND} --build ${hartos_bench_kernel_dir} --target hartos.elf
   COMMAND ${CMAKE_COMMAND} -S ${CMAKE_SOURCE_DIR} -B ${hartos_bench_debug_dir}
-          -G ${CMAKE_GENERATOR} -DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
-          -DCMAKE_BUILD_TYPE=Debug -DHARTOS_POISON=OFF -DHARTOS_TRACE=OFF -DNCPU=${NCPU}
-          -DHARTOS_QEMU=${HARTOS_QEMU} -DHARTOS_BIOS=${HARTOS_BIOS}
-          -DPython3_EXECUTABLE=${Python3_EXECUTABLE}
+          -DCMAKE_BUILD_TYPE=Debug ${hartos_bench_options}
   COMMAND ${CMAKE_COMMAND} --build ${hartos_bench_debug_dir} --target hartos.elf
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench.py
           --qemu ${HARTOS_QEMU} --bios ${HARTOS_BIOS}
