@@ -256,7 +256,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
     if (!caller)
         caller = (uintptr_t)__builtin_return_address(0);
     if (lk->kind == SPINLOCK_TICKET) {
-        acquire_ticket(lk, spinlock_named_cpu((uint32_t)off), caller);
+        acquire_ticket(lk, cpuid(), caller);
         return;
     }
     if (old & 1) {
@@ -268,7 +268,7 @@ __attribute__((noinline)) void spinlock_acquire_slow(struct spinlock *lk, uint64
             for (unsigned turns = 1; lk->locked & 1; turns++) {
                 spin_check(lk, start, caller);
                 if (turns % SPIN_BEFORE_HALT == 0)
-                    halt_until_kicked(lk, spinlock_named_cpu((uint32_t)off));
+                    halt_until_kicked(lk, cpuid());
             }
             old = spinlock_test_and_set(lk);
             if (!(old & 1))
@@ -309,7 +309,7 @@ void acquire(struct spinlock *lk)
         panic_recursive(lk);
     check_order(lk, caller);
     spinlock_take(lk, off, caller);
-    lk->cpu = spinlock_named_cpu((uint32_t)off);
+    lk->cpu = cpuid();
     lk->pc = caller;
     lk->hold_start = rdtime();
     note_held(lk);
