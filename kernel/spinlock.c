@@ -38,7 +38,7 @@ static void init_kind(struct spinlock *lk, const char *name, enum spinlock_kind 
     int me = cpuid();
     *lk = (struct spinlock){.name = name, .kind = kind, .class = LOCK_CLASS_DEFAULT, .cpu = -1};
     /* The lock's line starts out on this hart: the first acquire elsewhere is a bounce. */
-    lk->locked = kind == SPINLOCK_TAS ? spinlock_name_cpu(&cpus[me]) : SPINLOCK_TICKET_WORD;
+    lk->locked = kind == SPINLOCK_TAS ? spinlock_name_cpu(mycpu()) : SPINLOCK_TICKET_WORD;
     lk->last = me;
     acquire(&registry_lock);
     lk->next_registered = registry;
@@ -332,8 +332,9 @@ void release(struct spinlock *lk)
         return;
     }
     lk->cpu = -1;
-    spinlock_unlock(lk, spinlock_name_cpu(mycpu()));
-    spinlock_pop(mycpu());
+    struct cpu *c = mycpu(); /* interrupts are off: this stays this hart's */
+    spinlock_unlock(lk, spinlock_name_cpu(c));
+    spinlock_pop(c);
 }
 #endif
 

@@ -432,6 +432,18 @@ static inline __attribute__((always_inline)) uint64_t bit_of(uintptr_t a)
     return 1UL << (a / PAGE_SIZE % 64);
 }
 
+/* Sets page a's bit (allocated); returns whether it was set already. */
+static inline __attribute__((always_inline)) int bit_set(uintptr_t a)
+{
+    return (__atomic_fetch_or(bit_word(a), bit_of(a), __ATOMIC_RELAXED) & bit_of(a)) != 0;
+}
+
+/* Flips page a's bit; returns whether it was set (allocated) before. */
+static inline __attribute__((always_inline)) int bit_flip(uintptr_t a)
+{
+    return (__atomic_fetch_xor(bit_word(a), bit_of(a), __ATOMIC_RELAXED) & bit_of(a)) != 0;
+}
+
 #if PMEM_POISON
 static void fill(void *pa, uint64_t offset, uint8_t byte)
 {
@@ -470,12 +482,12 @@ static inline __attribute__((always_inline)) void *hand_out(struct pmem_page *p)
 {
     uintptr_t a = (uintptr_t)p;
 #if PMEM_POISON
-    if (!in_page_span(a) || __atomic_fetch_or(bit_word(a), bit_of(a), __ATOMIC_RELAXED) & bit_of(a))
+    if (!in_page_span(a) || bit_set(a))
         list_corrupted(p);
     check_poison(p);
     fill(p, 0, PMEM_POISON_ALLOC);
 #else
-    __atomic_fetch_or(bit_word(a), bit_of(a), __ATOMIC_RELAXED);
+    bit_set(a);
 #endif
     return p;
 }
@@ -510,10 +522,7 @@ void pmem_free(void *pa)
      * An xor flips it: it must have been set. Clear means a double free, or an address
      * in a hole between ranges; what the xor did then does not matter, as bad_free panics. */
     uintptr_t a = (uintptr_t)pa;
-    if (__builtin_expect(!in_page_span(a) ||
-                             !(__atomic_fetch_xor(bit_word(a), bit_of(a), __ATOMIC_RELAXED) &
-                               bit_of(a)),
-                         0))
+    if (__builtin_expect(!in_page_span(a) || !bit_flip(a), 0))
         bad_free(pa);
 #if PMEM_POISON
     fill(pa, PMEM_LINK_BYTES, PMEM_POISON_FREE);
